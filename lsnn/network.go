@@ -9,8 +9,8 @@ import (
 // Limits that bound what a model may ask of a simulator or a chip. They keep a hostile
 // file from making a reader or the simulator allocate without bound.
 const (
-	MaxDelay      = 1023   // largest synaptic delay, in steps
-	MaxRefractory = 1023   // largest refractory period, in steps
+	MaxDelay      = 1023    // largest synaptic delay, in steps
+	MaxRefractory = 1023    // largest refractory period, in steps
 	MaxNeurons    = 1 << 24 // recurrent neurons, input channels or readouts
 )
 

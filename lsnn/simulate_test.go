@@ -30,7 +30,11 @@ func TestWorkedExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Columns b (derived from A), A, v, s, y as printed in lsnn.md to 7 decimals.
-	want := []struct{ A, v float64; s uint8; y float64 }{
+	want := []struct {
+		A, v float64
+		s    uint8
+		y    float64
+	}{
 		{0.5000000, 0.1463117, 0, 0},
 		{0.5000000, 0.2854877, 0, 0},
 		{0.5000000, 0.4178761, 0, 0},
