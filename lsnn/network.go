@@ -50,6 +50,10 @@ type Network struct {
 	BOut    []float64
 	SignIn  []int8 // nil, or +1/-1 per input channel (Dale's law)
 	SignRec []int8 // nil, or +1/-1 per recurrent neuron (Dale's law)
+
+	// Meta is free-form provenance (task, seed, iterations, accuracy) that model.bin
+	// keeps; it does not affect simulation.
+	Meta map[string]string
 }
 
 // NIn is the number of input channels.
@@ -221,6 +225,12 @@ func (n *Network) Clone() *Network {
 	}
 	if n.SignRec != nil {
 		c.SignRec = append([]int8(nil), n.SignRec...)
+	}
+	if n.Meta != nil {
+		c.Meta = make(map[string]string, len(n.Meta))
+		for k, v := range n.Meta {
+			c.Meta[k] = v
+		}
 	}
 	return &c
 }
