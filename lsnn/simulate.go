@@ -57,6 +57,8 @@ type Trace struct {
 type Simulator struct {
 	net               *Network
 	alpha, rho, decay []float64 // per neuron: alpha, rho, 1-alpha
+	b0, beta          []float64
+	nref              []int32
 	kappa             float64
 	ring              int // accumulator slots: the largest delay + 1
 }
@@ -67,8 +69,10 @@ func NewSimulator(net *Network) (*Simulator, error) {
 		return nil, err
 	}
 	N := net.N()
-	s := &Simulator{net: net, alpha: make([]float64, N), rho: make([]float64, N), decay: make([]float64, N)}
+	s := &Simulator{net: net, alpha: make([]float64, N), rho: make([]float64, N), decay: make([]float64, N),
+		b0: make([]float64, N), beta: make([]float64, N), nref: make([]int32, N)}
 	for j, nr := range net.Neurons {
+		s.b0[j], s.beta[j], s.nref[j] = nr.B0, nr.Beta, int32(nr.NRef)
 		s.alpha[j] = math.Exp(-net.Dt / nr.TauM)
 		s.decay[j] = 1 - s.alpha[j]
 		if nr.TauA > 0 {
@@ -148,6 +152,7 @@ type State struct {
 	spiked []bool    // s[t] per neuron
 	refr   []int32   // steps of refractoriness left
 	acc    []float64 // ring x N dendritic accumulators; slot t%ring holds I[t]
+	off    []int     // off[d]: where slot t+d starts in acc, for the current step
 	zhat   []float64 // sum_j W_out[j,k] zhat_j[t], the readout without bias
 }
 
@@ -157,7 +162,7 @@ func (s *Simulator) NewState() *State {
 	return &State{sim: s,
 		I: make([]float64, N), A: make([]float64, N), V: make([]float64, N), B: make([]float64, N),
 		Y: make([]float64, nOut), spiked: make([]bool, N), refr: make([]int32, N),
-		acc: make([]float64, s.ring*N), zhat: make([]float64, nOut)}
+		acc: make([]float64, s.ring*N), zhat: make([]float64, nOut), off: make([]int, s.ring)}
 }
 
 // Reset returns the state to rest, before step 0.
@@ -175,38 +180,43 @@ func (st *State) Reset() {
 // Channels must be in range.
 func (st *State) Step(active []int32) {
 	s, net := st.sim, st.sim.net
-	N := net.N()
+	N := len(st.V)
 	t := st.T
 	ring := s.ring
+	off := st.off
+	for d := range off {
+		off[d] = ((t + d) % ring) * N
+	}
 	// Inputs of step t reach slot t + d; delay 0 lands in this step.
+	in := &net.In
 	for _, i := range active {
-		cols, ws, ds := net.In.Row(int(i))
-		for k, j := range cols {
-			st.acc[((t+int(ds[k]))%ring)*N+int(j)] += ws[k]
+		for k := in.RowStart[i]; k < in.RowStart[i+1]; k++ {
+			st.acc[off[in.Delay[k]]+int(in.Col[k])] += in.Weight[k]
 		}
 	}
-	slot := st.acc[(t%ring)*N : (t%ring+1)*N]
+	slot := st.acc[off[0] : off[0]+N]
 	st.Fired = st.Fired[:0]
+	V, B, A, I, refr, spiked := st.V[:N], st.B[:N], st.A[:N], st.I[:N], st.refr[:N], st.spiked[:N]
+	alpha, decay, rho, b0, beta, nref := s.alpha[:N], s.decay[:N], s.rho[:N], s.b0[:N], s.beta[:N], s.nref[:N]
 	for j := 0; j < N; j++ {
-		nr := &net.Neurons[j]
-		I := slot[j]
+		x := slot[j]
 		slot[j] = 0
 		var sPrev float64
-		if st.spiked[j] {
+		if spiked[j] {
 			sPrev = 1
 		}
-		b := s.rho[j]*st.B[j] + (1-s.rho[j])*sPrev
-		A := nr.B0 + nr.Beta*b
+		b := rho[j]*B[j] + (1-rho[j])*sPrev
+		a := b0[j] + beta[j]*b
 		fire := false
-		if st.refr[j] > 0 {
-			st.refr[j]--
-		} else if st.V[j] > A {
+		if refr[j] > 0 {
+			refr[j]--
+		} else if V[j] > a {
 			fire = true
-			st.refr[j] = int32(nr.NRef)
+			refr[j] = nref[j]
 		}
-		st.V[j] = s.alpha[j]*st.V[j] + s.decay[j]*I - A*sPrev
-		st.B[j], st.A[j], st.I[j] = b, A, I
-		st.spiked[j] = fire
+		V[j] = alpha[j]*V[j] + decay[j]*x - a*sPrev
+		B[j], A[j], I[j] = b, a, x
+		spiked[j] = fire
 		if fire {
 			st.Fired = append(st.Fired, int32(j))
 		}
@@ -215,14 +225,13 @@ func (st *State) Step(active []int32) {
 	for k := range st.zhat {
 		st.zhat[k] *= s.kappa
 	}
+	rec, out := &net.Rec, &net.Out
 	for _, i := range st.Fired {
-		cols, ws, ds := net.Rec.Row(int(i))
-		for k, j := range cols {
-			st.acc[((t+int(ds[k]))%ring)*N+int(j)] += ws[k]
+		for k := rec.RowStart[i]; k < rec.RowStart[i+1]; k++ {
+			st.acc[off[rec.Delay[k]]+int(rec.Col[k])] += rec.Weight[k]
 		}
-		ocols, ows, _ := net.Out.Row(int(i))
-		for k, c := range ocols {
-			st.zhat[c] += (1 - s.kappa) * ows[k]
+		for k := out.RowStart[i]; k < out.RowStart[i+1]; k++ {
+			st.zhat[out.Col[k]] += (1 - s.kappa) * out.Weight[k]
 		}
 	}
 	for k := range st.Y {
