@@ -1,0 +1,75 @@
+// Command snnc trains, quantizes, compiles, emulates and flashes long short-term
+// memory spiking networks (LSNNs). Run `snnc --help` for the commands.
+//
+// Conventions shared by every command: -o FILE names the output; --json prints the
+// command's report as JSON on standard output; progress and logs go to standard
+// error; the exit status is 0 on success, 1 on an error and 2 on a usage error.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/alecthomas/kong"
+)
+
+// cli lists the commands; each lives in a file of its own.
+type cli struct {
+	Version  versionCmd  `cmd:"" help:"Print snnc's version."`
+	Inspect  inspectCmd  `cmd:"" help:"Describe a model: neurons, synapses, delays, time constants."`
+	Import   importCmd   `cmd:"" help:"Convert a model from .npz to snnc's model.bin."`
+	Export   exportCmd   `cmd:"" help:"Convert a model.bin to .npz."`
+	Simulate simulateCmd `cmd:"" help:"Run a model in the float reference simulator on input spike trains."`
+	Train    trainCmd    `cmd:"" help:"Train an LSNN with BPTT and DEEP R on a task."`
+	Eval     evalCmd     `cmd:"" help:"Measure a model's accuracy on a task's test set."`
+}
+
+// env is what commands print to; tests swap it.
+type env struct {
+	stdout, stderr io.Writer
+}
+
+// usageError marks an error in how the command was called (exit status 2).
+type usageError struct{ error }
+
+func main() {
+	os.Exit(run(os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr}))
+}
+
+// run parses args, runs the command and returns the exit status.
+func run(args []string, e *env) (status int) {
+	var c cli
+	exited := false
+	parser, err := kong.New(&c,
+		kong.Name("snnc"),
+		kong.Description("snnc takes LSNNs from training to neuromorphic silicon."),
+		kong.UsageOnError(),
+		kong.Writers(e.stdout, e.stderr),
+		kong.Exit(func(code int) { exited = true; status = code }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Bind(e),
+	)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "snnc: %v\n", err)
+		return 1
+	}
+	ctx, err := parser.Parse(args)
+	if exited {
+		return status
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "snnc: %v\n", err)
+		return 2
+	}
+	if err := ctx.Run(); err != nil {
+		fmt.Fprintf(e.stderr, "snnc: %v\n", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
