@@ -93,8 +93,18 @@ func (tp *tape) recordSpiking(st *lsnn.State, x lsnn.Raster, c *consts, last []i
 				psi[j] = 0
 				continue
 			}
+			// gamma * max(0, 1 - |v - A| / A), with A > 0; most neurons are far from
+			// threshold, so the division is skipped for them.
 			A := st.A[j]
-			psi[j] = c.gamma * math.Max(0, 1-math.Abs((vp-A)/A))
+			d := vp - A
+			if d < 0 {
+				d = -d
+			}
+			if d < A {
+				psi[j] = c.gamma * (1 - d/A)
+			} else {
+				psi[j] = 0
+			}
 		}
 		for _, j := range st.Fired {
 			last[j] = t

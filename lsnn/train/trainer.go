@@ -37,7 +37,8 @@ type Trainer struct {
 	mb, vb []float64 // and for the readout bias
 
 	task    tasks.Task
-	Workers int // goroutines over a batch; 0 means GOMAXPROCS
+	Workers int     // goroutines over a batch; 0 means GOMAXPROCS
+	tapes   []*tape // one per sample of a batch, reused between iterations
 }
 
 // Stats describe one iteration.
@@ -151,39 +152,34 @@ func (tr *Trainer) StepOn(batch []tasks.Sample) (Stats, error) {
 		return st, fmt.Errorf("train: batch has no steps or no scored windows")
 	}
 
-	// Phase 1: firing rates of the batch, which the regulariser's gradient needs.
+	// Phase 1: the forward pass of every sample, kept on tapes; the regulariser's
+	// gradient needs the firing rates of the whole batch before any backward pass.
 	t0 := time.Now()
-	counts := make([]int32, B*N)
-	states := make([]*lsnn.State, W)
+	for len(tr.tapes) < B {
+		tr.tapes = append(tr.tapes, &tape{})
+	}
+	type scratch struct {
+		st   *lsnn.State
+		bs   backScratch
+		last []int
+		gy   []float64
+	}
+	scr := make([]*scratch, W)
+	for w := range scr {
+		scr[w] = &scratch{st: sim.NewState(), last: make([]int, N)}
+	}
 	parallel(B, W, func(w, b int) {
-		if states[w] == nil {
-			states[w] = sim.NewState()
-		}
-		s := states[w]
-		s.Reset()
-		x := batch[b].Input
-		active := make([]int32, 0, x.W)
-		cnt := counts[b*N : (b+1)*N]
-		for t := 0; t < x.T; t++ {
-			active = active[:0]
-			for i, bit := range x.Row(t) {
-				if bit != 0 {
-					active = append(active, int32(i))
-				}
-			}
-			s.Step(active)
-			for _, j := range s.Fired {
-				cnt[j]++
-			}
-		}
+		tr.tapes[b].recordSpiking(scr[w].st, batch[b].Input, c, scr[w].last)
 	})
 	reg := make([]float64, N)
+	counts := make([]int64, N)
 	var spikes int64
-	for j := 0; j < N; j++ {
-		var n int64
-		for b := 0; b < B; b++ {
-			n += int64(counts[b*N+j])
+	for b := 0; b < B; b++ {
+		for _, j := range tr.tapes[b].spk {
+			counts[j]++
 		}
+	}
+	for j, n := range counts {
 		spikes += n
 		rbar := float64(n) / float64(sumT)
 		d := rbar - cfg.RateTarget
@@ -193,38 +189,22 @@ func (tr *Trainer) StepOn(batch []tasks.Sample) (Stats, error) {
 	st.Rate = float64(spikes) / float64(sumT) / float64(N)
 	st.Forward = time.Since(t0)
 
-	// Phase 2: forward again with a tape, then backward, per sample.
+	// Phase 2: the backward pass of every sample.
 	t0 = time.Now()
 	per := make([]*grads, B)
 	losses := make([]float64, B)
 	corrects := make([]int, B)
-	type scratch struct {
-		tp   tape
-		bs   backScratch
-		last []int
-		gy   []float64
-	}
-	scr := make([]*scratch, W)
 	parallel(B, W, func(w, b int) {
-		if scr[w] == nil {
-			scr[w] = &scratch{last: make([]int, N)}
-		}
-		s := scr[w]
-		stt := states[w]
-		if stt == nil {
-			stt = sim.NewState()
-			states[w] = stt
-		}
-		s.tp.recordSpiking(stt, batch[b].Input, c, s.last)
-		n := s.tp.T * net.NOut()
+		s, tp := scr[w], tr.tapes[b]
+		n := tp.T * net.NOut()
 		if cap(s.gy) < n {
 			s.gy = make([]float64, n)
 		}
 		gy := s.gy[:n]
 		clear(gy)
-		losses[b], corrects[b] = windowLoss(s.tp.y, net.NOut(), batch[b].Windows, 1/float64(windows), gy)
+		losses[b], corrects[b] = windowLoss(tp.y, net.NOut(), batch[b].Windows, 1/float64(windows), gy)
 		g := newGrads(net)
-		backward(net, c, &s.tp, gy, reg, g, &s.bs)
+		backward(net, c, tp, gy, reg, g, &s.bs)
 		per[b] = g
 	})
 	total := newGrads(net)
