@@ -3,8 +3,8 @@ package lsnn
 import (
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
+
+	"github.com/snnc/snnc/internal/parallel"
 )
 
 // Raster is a T x W binary array stored row by row: channel i at step t is
@@ -97,33 +97,16 @@ func (s *Simulator) Run(inputs []Raster, opt Options) ([]Trace, error) {
 		}
 	}
 	out := make([]Trace, len(inputs))
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, len(inputs))
-	var next int
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			st := s.NewState()
-			for {
-				mu.Lock()
-				b := next
-				next++
-				mu.Unlock()
-				if b >= len(inputs) {
-					return
-				}
-				st.Reset()
-				out[b] = st.run(inputs[b], opt)
-			}
-		}()
-	}
-	wg.Wait()
+	w := min(parallel.Workers(opt.Workers), len(inputs))
+	states := make([]*State, w)
+	parallel.For(len(inputs), w, func(worker, b int) {
+		if states[worker] == nil {
+			states[worker] = s.NewState()
+		}
+		st := states[worker]
+		st.Reset()
+		out[b] = st.run(inputs[b], opt)
+	})
 	return out, nil
 }
 

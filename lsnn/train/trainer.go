@@ -4,11 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"strconv"
-	"sync"
 	"time"
 
+	"github.com/snnc/snnc/internal/parallel"
 	"github.com/snnc/snnc/lsnn"
 	"github.com/snnc/snnc/lsnn/tasks"
 )
@@ -88,38 +87,6 @@ func (tr *Trainer) Network() *lsnn.Network {
 	return net
 }
 
-func (tr *Trainer) workers() int {
-	if tr.Workers > 0 {
-		return tr.Workers
-	}
-	return runtime.GOMAXPROCS(0)
-}
-
-// parallel runs f(i) for i in [0, n) on w goroutines; each worker gets its index.
-func parallel(n, w int, f func(worker, i int)) {
-	w = max(1, min(w, n))
-	var next int
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for k := 0; k < w; k++ {
-		wg.Add(1)
-		go func(k int) {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= n {
-					return
-				}
-				f(k, i)
-			}
-		}(k)
-	}
-	wg.Wait()
-}
-
 // Step trains one iteration on the task's batch of this iteration.
 func (tr *Trainer) Step() (Stats, error) {
 	if tr.task == nil {
@@ -139,7 +106,8 @@ func (tr *Trainer) StepOn(batch []tasks.Sample) (Stats, error) {
 		return st, fmt.Errorf("train: iteration %d: %w", tr.Iter, err)
 	}
 	c := newConsts(net, cfg.Gamma)
-	N, B, W := net.N(), len(batch), tr.workers()
+	N, B := net.N(), len(batch)
+	W := min(parallel.Workers(tr.Workers), B)
 	sumT, windows := 0, 0
 	for _, s := range batch {
 		if s.Input.W != cfg.NIn {
@@ -168,7 +136,7 @@ func (tr *Trainer) StepOn(batch []tasks.Sample) (Stats, error) {
 	for w := range scr {
 		scr[w] = &scratch{st: sim.NewState(), last: make([]int, N)}
 	}
-	parallel(B, W, func(w, b int) {
+	parallel.For(B, W, func(w, b int) {
 		tr.tapes[b].recordSpiking(scr[w].st, batch[b].Input, c, scr[w].last)
 	})
 	reg := make([]float64, N)
@@ -194,7 +162,7 @@ func (tr *Trainer) StepOn(batch []tasks.Sample) (Stats, error) {
 	per := make([]*grads, B)
 	losses := make([]float64, B)
 	corrects := make([]int, B)
-	parallel(B, W, func(w, b int) {
+	parallel.For(B, W, func(w, b int) {
 		s, tp := scr[w], tr.tapes[b]
 		n := tp.T * net.NOut()
 		if cap(s.gy) < n {
