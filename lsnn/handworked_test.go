@@ -1,4 +1,4 @@
-package lsnn
+package lsnn_test
 
 import (
 	"flag"
@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	. "github.com/snnc/snnc/lsnn"
+	"github.com/snnc/snnc/lsnn/lsnntest"
 )
 
 var update = flag.Bool("update", false, "rewrite the models under ../testdata/models")
@@ -132,7 +134,7 @@ func TestMediumModelRoundTrip(t *testing.T) {
 	path := filepath.Join("..", "testdata", "models", "medium.bin")
 	if *update {
 		rng := rand.New(rand.NewPCG(2026, 11))
-		net := randomNetwork(rng, 80, 300, 10, 0.1, 10)
+		net := lsnntest.RandomNetwork(rng, 80, 300, 10, 0.1, 10)
 		net.Meta = map[string]string{"made_by": "lsnn handworked_test.go randomNetwork(seed 2026/11)"}
 		if err := WriteModelFile(path, net); err != nil {
 			t.Fatal(err)

@@ -1,9 +1,12 @@
-package lsnn
+package lsnn_test
 
 import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	. "github.com/snnc/snnc/lsnn"
+	"github.com/snnc/snnc/lsnn/lsnntest"
 )
 
 // referenceRun is a second, deliberately plain implementation of lsnn.md's equations,
@@ -77,74 +80,6 @@ func referenceRun(net *Network, x Raster) (spikes []uint8, y []float64) {
 	return spikes, y
 }
 
-// randomNetwork draws a valid network: E/I signs, LIF and ALIF neurons with varied
-// time constants and refractory periods, input delays 0..maxDelay, recurrent delays
-// 1..maxDelay, and the given density.
-func randomNetwork(rng *rand.Rand, nIn, N, nOut int, density float64, maxDelay int) *Network {
-	net := &Network{Dt: 1, TauOut: 5 + 30*rng.Float64(), BOut: make([]float64, nOut),
-		SignIn: make([]int8, nIn), SignRec: make([]int8, N)}
-	for i := range net.SignIn {
-		net.SignIn[i] = 1
-		if rng.Float64() < 0.25 {
-			net.SignIn[i] = -1
-		}
-	}
-	for i := range net.SignRec {
-		net.SignRec[i] = 1
-		if rng.Float64() < 0.25 {
-			net.SignRec[i] = -1
-		}
-	}
-	for j := 0; j < N; j++ {
-		nr := Neuron{TauM: 5 + 40*rng.Float64(), B0: 0.05 + 0.5*rng.Float64(), NRef: rng.IntN(6)}
-		if rng.IntN(2) == 0 {
-			nr.TauA, nr.Beta = 50+1000*rng.Float64(), 3*rng.Float64()
-		}
-		net.Neurons = append(net.Neurons, nr)
-	}
-	for k := range net.BOut {
-		net.BOut[k] = rng.NormFloat64() * 0.1
-	}
-	draw := func(rows, cols int, signs []int8, minD, maxD int, diag bool) Matrix {
-		var syn []Synapse
-		for i := 0; i < rows; i++ {
-			for j := 0; j < cols; j++ {
-				if (!diag && i == j) || rng.Float64() >= density {
-					continue
-				}
-				w := math.Abs(rng.NormFloat64()) * 4 / math.Sqrt(density*float64(rows)+1)
-				if signs != nil && signs[i] < 0 {
-					w = -w
-				}
-				d := 0
-				if maxD > 0 {
-					d = minD + rng.IntN(maxD-minD+1)
-				}
-				syn = append(syn, Synapse{Pre: i, Post: j, Weight: w, Delay: d})
-			}
-		}
-		m, err := NewMatrix(rows, cols, syn, maxD > 0)
-		if err != nil {
-			panic(err)
-		}
-		return m
-	}
-	net.In = draw(nIn, N, net.SignIn, 0, maxDelay, true)
-	net.Rec = draw(N, N, net.SignRec, 1, maxDelay, false)
-	net.Out = draw(N, nOut, net.SignRec, 0, 0, true)
-	return net
-}
-
-func randomInput(rng *rand.Rand, T, nIn int, p float64) Raster {
-	x := NewRaster(T, nIn)
-	for k := range x.Bits {
-		if rng.Float64() < p {
-			x.Bits[k] = 1
-		}
-	}
-	return x
-}
-
 // TestSimulatorMatchesReference runs random networks of up to a few hundred neurons
 // with delays, ALIF and refractory periods through both implementations.
 func TestSimulatorMatchesReference(t *testing.T) {
@@ -161,11 +96,11 @@ func TestSimulatorMatchesReference(t *testing.T) {
 	for ci, c := range cases {
 		for seed := uint64(0); seed < 3; seed++ {
 			rng := rand.New(rand.NewPCG(seed, uint64(ci)))
-			net := randomNetwork(rng, c.nIn, c.N, c.nOut, c.density, c.maxDelay)
+			net := lsnntest.RandomNetwork(rng, c.nIn, c.N, c.nOut, c.density, c.maxDelay)
 			if err := net.Validate(); err != nil {
 				t.Fatal(err)
 			}
-			xs := []Raster{randomInput(rng, c.T, c.nIn, 0.2), randomInput(rng, c.T, c.nIn, 0.05)}
+			xs := []Raster{lsnntest.RandomInput(rng, c.T, c.nIn, 0.2), lsnntest.RandomInput(rng, c.T, c.nIn, 0.05)}
 			got, err := Simulate(net, xs, Options{})
 			if err != nil {
 				t.Fatal(err)

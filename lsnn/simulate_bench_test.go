@@ -1,9 +1,12 @@
-package lsnn
+package lsnn_test
 
 import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	. "github.com/snnc/snnc/lsnn"
+	"github.com/snnc/snnc/lsnn/lsnntest"
 )
 
 // BenchmarkSimulate measures the reference simulator over a batch of 16 Poisson
@@ -21,7 +24,7 @@ func BenchmarkSimulate(b *testing.B) {
 	} {
 		b.Run(fmt.Sprintf("N=%d", c.N), func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(1, uint64(c.N)))
-			net := randomNetwork(rng, c.nIn, c.N, 10, c.density, 10)
+			net := lsnntest.RandomNetwork(rng, c.nIn, c.N, 10, c.density, 10)
 			for k := range net.Rec.Weight {
 				net.Rec.Weight[k] *= c.wscale
 			}
@@ -32,7 +35,7 @@ func BenchmarkSimulate(b *testing.B) {
 			const T, B = 300, 16
 			xs := make([]Raster, B)
 			for k := range xs {
-				xs[k] = randomInput(rng, T, c.nIn, c.rate)
+				xs[k] = lsnntest.RandomInput(rng, T, c.nIn, c.rate)
 			}
 			var events, spikes int64
 			b.ResetTimer()
