@@ -19,7 +19,7 @@ func TestDefaultModelAccuracyMatchesREADME(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`first 1,000 test digits: ([0-9.]+)%`).FindSubmatch(readme)
+	m := regexp.MustCompile(`first\s+1,000\s+test\s+digits:\s+([0-9.]+)%`).FindSubmatch(readme)
 	if m == nil {
 		t.Fatal("README.md states no accuracy on the first 1,000 test digits")
 	}
