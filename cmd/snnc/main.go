@@ -24,6 +24,8 @@ type cli struct {
 	Simulate simulateCmd `cmd:"" help:"Run a model in the float reference simulator on input spike trains."`
 	Train    trainCmd    `cmd:"" help:"Train an LSNN with BPTT and DEEP R on a task."`
 	Eval     evalCmd     `cmd:"" help:"Measure a model's accuracy on a task's test set."`
+	Targets  targetsCmd  `cmd:"" help:"List the targets, or show one's resolved spec."`
+	Quantize quantizeCmd `cmd:"" help:"Quantize a model to a target's integer arithmetic and report what it costs."`
 }
 
 // env is what commands print to; tests swap it.
