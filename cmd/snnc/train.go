@@ -18,9 +18,9 @@ type trainCmd struct {
 	LIF          int     `default:"-1" help:"LIF neurons (default: 120 for smnist, 10 for store-recall)." placeholder:"N"`
 	ALIF         int     `default:"-1" help:"ALIF neurons (default: 100 for smnist, 10 for store-recall); 0 trains a LIF-only network." placeholder:"N"`
 	Connectivity float64 `default:"0.12" help:"Fraction of possible connections kept active by DEEP R."`
-	Batch        int     `default:"64" help:"Samples per iteration."`
+	Batch        int     `default:"0" help:"Samples per iteration (default 64; with --resume, the checkpoint's unless given)."`
 	Iters        int     `default:"1000" help:"Train until this many iterations are done (a resumed run continues to it)." placeholder:"N"`
-	LR           float64 `default:"0.01" help:"Adam learning rate (decayed x0.8 every 2,500 iterations)."`
+	LR           float64 `default:"0" help:"Adam learning rate, decayed x0.8 every 2,500 iterations (default 0.01; with --resume, the checkpoint's unless given)."`
 	Seed         uint64  `default:"1" help:"Seed of the initial network, the data order and the rewiring."`
 	Output       string  `short:"o" required:"" help:"Where to write the trained model.bin." placeholder:"FILE"`
 	Resume       string  `help:"Continue the run saved in this checkpoint; network and training settings come from it." placeholder:"CKPT" type:"existingfile"`
@@ -45,8 +45,11 @@ type trainReport struct {
 }
 
 func (c *trainCmd) config(task tasks.Task) train.Config {
-	cfg := train.Config{Task: task.Name(), Connectivity: c.Connectivity, Batch: c.Batch, LR: c.LR,
+	cfg := train.Config{Task: task.Name(), Connectivity: c.Connectivity, Batch: max(c.Batch, 0), LR: c.LR,
 		Seed: c.Seed, ExcitatoryFraction: 0.75}
+	if cfg.Batch == 0 {
+		cfg.Batch = 64
+	}
 	switch c.Task {
 	case "store-recall": // lsnn.md: 10 LIF + 10 ALIF, tau_a 1,200 ms, beta 1.7, n_ref 3
 		cfg.NLIF, cfg.NALIF, cfg.TauA, cfg.Beta, cfg.NRef = 10, 10, 1200, 1.7, 3
@@ -64,8 +67,8 @@ func (c *trainCmd) config(task tasks.Task) train.Config {
 }
 
 func (c *trainCmd) Run(e *env) error {
-	if c.Iters <= 0 || c.Every <= 0 || c.Batch <= 0 {
-		return usageError{fmt.Errorf("train: --iters, --batch and --checkpoint-every must be positive")}
+	if c.Iters <= 0 || c.Every <= 0 || c.Batch < 0 || c.LR < 0 {
+		return usageError{fmt.Errorf("train: --iters and --checkpoint-every must be positive, --batch and --lr not negative")}
 	}
 	task, err := c.make()
 	if err != nil {
@@ -88,6 +91,16 @@ func (c *trainCmd) Run(e *env) error {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "resuming %s at iteration %d\n", c.Resume, tr.Iter)
+		// An explicit --lr or --batch changes the rest of the run, on purpose: the
+		// checkpoint records the new values, and the run is then reproducible from it.
+		if c.LR > 0 && c.LR != tr.Cfg.LR {
+			fmt.Fprintf(e.stderr, "learning rate %g -> %g from iteration %d on\n", tr.Cfg.LR, c.LR, tr.Iter)
+			tr.Cfg.LR = c.LR
+		}
+		if c.Batch > 0 && c.Batch != tr.Cfg.Batch {
+			fmt.Fprintf(e.stderr, "batch %d -> %d from iteration %d on\n", tr.Cfg.Batch, c.Batch, tr.Iter)
+			tr.Cfg.Batch = c.Batch
+		}
 	} else if tr, err = train.New(c.config(task), task); err != nil {
 		return err
 	}
