@@ -26,6 +26,17 @@ func (r Raster) Set(t, i int) { r.Bits[t*r.W+i] = 1 }
 // Row returns step t as a slice aliasing the raster.
 func (r Raster) Row(t int) []uint8 { return r.Bits[t*r.W : (t+1)*r.W] }
 
+// Active appends to dst the channels that spike at step t, in increasing order, and
+// returns the extended slice: the event list a step consumes.
+func (r Raster) Active(t int, dst []int32) []int32 {
+	for i, b := range r.Row(t) {
+		if b != 0 {
+			dst = append(dst, int32(i))
+		}
+	}
+	return dst
+}
+
 // Count is the number of spikes in the raster.
 func (r Raster) Count() int {
 	c := 0
@@ -235,12 +246,7 @@ func (st *State) run(x Raster, opt Options) Trace {
 	}
 	active := make([]int32, 0, x.W)
 	for t := 0; t < x.T; t++ {
-		active = active[:0]
-		for i, b := range x.Row(t) {
-			if b != 0 {
-				active = append(active, int32(i))
-			}
-		}
+		active = x.Active(t, active[:0])
 		st.Step(active)
 		row := tr.Spikes.Row(t)
 		for _, j := range st.Fired {

@@ -274,12 +274,7 @@ func (st *State) run(x lsnn.Raster, opt Options) Trace {
 	}
 	active := make([]int32, 0, x.W)
 	for t := 0; t < x.T; t++ {
-		active = active[:0]
-		for i, b := range x.Row(t) {
-			if b != 0 {
-				active = append(active, int32(i))
-			}
-		}
+		active = x.Active(t, active[:0])
 		st.Step(active)
 		row := tr.Spikes.Row(t)
 		for _, j := range st.Fired {

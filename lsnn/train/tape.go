@@ -69,11 +69,7 @@ func (tp *tape) recordSpiking(st *lsnn.State, x lsnn.Raster, c *consts, last []i
 		last[j] = math.MinInt32
 	}
 	for t := 0; t < x.T; t++ {
-		for i, b := range x.Row(t) {
-			if b != 0 {
-				tp.in = append(tp.in, int32(i))
-			}
-		}
+		tp.in = x.Active(t, tp.in)
 		tp.inStart = append(tp.inStart, int32(len(tp.in)))
 		var vprev []float64
 		if t > 0 {
