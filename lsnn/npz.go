@@ -48,7 +48,7 @@ var npzTime = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 type arrayClass int
 
 const (
-	realArray    arrayClass = iota // float32 or float64, finite
+	realArray    arrayClass = iota // a float or integer type (np.savez(dt=1) gives int64), finite
 	integerArray                   // an integer type, or a float holding integers
 )
 
@@ -497,8 +497,8 @@ func readNPY(name string, r io.Reader, total uint64, class arrayClass) (*npzArra
 		a.shape = []int{}
 	}
 	kind, size, ok := parseDtype(a.dtype)
-	if !ok || kind == 'b' || class == realArray && kind != 'f' {
-		want := "float32 or float64"
+	if !ok || kind == 'b' {
+		want := "a float or integer type"
 		if class == integerArray {
 			want = "int32, int64 or a float holding integers"
 		}

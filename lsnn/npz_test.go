@@ -562,6 +562,28 @@ func TestNPZOtherAcceptedForms(t *testing.T) {
 			t.Errorf("(-want +got):\n%s", d)
 		}
 	})
+	t.Run("integer scalars and time constants", func(t *testing.T) {
+		// np.savez(dt=1, tau_out=20, tau_m=np.full(N, 20)) stores int64 arrays.
+		net := base.Clone()
+		for j := range net.Neurons {
+			net.Neurons[j].TauM = 20
+		}
+		net.Dt, net.TauOut = 1, 20
+		m := npzMembersOf(net, false)
+		m["dt"], m["tau_out"] = int64(1), int64(20)
+		tau := make([]int64, net.N())
+		for j := range tau {
+			tau[j] = 20
+		}
+		m["tau_m"] = tau
+		got, err := decodeNPZ(buildNPZ(t, m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(net, got, npzEqual...); d != "" {
+			t.Errorf("(-want +got):\n%s", d)
+		}
+	})
 	t.Run("stored, not deflated", func(t *testing.T) {
 		// numpy.savez stores its members; savez_compressed deflates them.
 		got, err := decodeNPZ(buildRawZip(t, rawMembers(t, encodeNPZ(t, base))))
@@ -626,8 +648,8 @@ func TestNPZErrors(t *testing.T) {
 		{"n_ref shape", set("n_ref", []int32{1, 2}), "lsnn: npz: n_ref has shape [2], want [] or [4] (N = 4 from tau_m)"},
 		{"d_in shape", set("d_in", [][]int32{{1, 2, 3, 4}}), "lsnn: npz: d_in has shape [1 4], want [3 4] (n_in = 3 from w_in, N = 4 from tau_m)"},
 		{"sign_in shape", set("sign_in", []int8{1, 1}), "lsnn: npz: sign_in has shape [2], want [3] (n_in = 3 from w_in)"},
-		{"w_in dtype", set("w_in", [][]int32{{1, 2, 3, 4}, {1, 2, 3, 4}, {1, 2, 3, 4}}), "lsnn: npz: w_in has dtype '<i4', want float32 or float64"},
-		{"tau_out dtype", set("tau_out", complex(1, 0)), "lsnn: npz: tau_out has dtype '<c16', want float32 or float64"},
+		{"w_in dtype", set("w_in", [][]bool{{true, false, true, false}, {true, false, true, false}, {true, false, true, false}}), "lsnn: npz: w_in has dtype '|b1', want a float or integer type"},
+		{"tau_out dtype", set("tau_out", complex(1, 0)), "lsnn: npz: tau_out has dtype '<c16', want a float or integer type"},
 		{"d_rec dtype", set("d_rec", [][]bool{{true, true, true, true}, {true, true, true, true}, {true, true, true, true}, {true, true, true, true}}),
 			"lsnn: npz: d_rec has dtype '|b1', want int32, int64 or a float holding integers"},
 		{"n_ref dtype", set("n_ref", []complex64{1, 2, 3, 4}), "lsnn: npz: n_ref has dtype '<c8', want int32, int64 or a float holding integers"},
@@ -725,7 +747,7 @@ func TestNPZHostile(t *testing.T) {
 		{"trailing data", with("b0.npy", append(npyHeader("<f8", false, "(3,)"), npzF64Bytes(1, 2, 3, 4)...)),
 			"lsnn: npz: b0: npy header says shape [3] of '<f8', which takes 3 elements of 8 bytes, but the member holds 32 data bytes"},
 		{"float16", with("b0.npy", append(npyHeader("<f2", false, "(4,)"), make([]byte, 8)...)),
-			"lsnn: npz: b0 has dtype '<f2', want float32 or float64"},
+			"lsnn: npz: b0 has dtype '<f2', want a float or integer type"},
 		{"structured", with("b0.npy", append(npyHeader("<f8', 'x", false, "(4,)"), make([]byte, 32)...)),
 			"lsnn: npz: b0 has dtype"},
 		{"header without newline", with("b0.npy", append(bytes.ReplaceAll(npyHeader("<f8", false, "(4,)"), []byte("\n"), []byte(" ")), npzF64Bytes(1, 1, 1, 1)...)),
