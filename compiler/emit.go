@@ -1,0 +1,327 @@
+package compiler
+
+import (
+	"fmt"
+	"math/bits"
+	"slices"
+
+	"github.com/snnc/snnc/chipimage"
+	"github.com/snnc/snnc/internal/parallel"
+	"github.com/snnc/snnc/quant"
+)
+
+// coreBuild is one core's tables while emit fills them.
+type coreBuild struct {
+	c      *chipimage.Core
+	exps   [3]uint64 // exponents present, bit e+64
+	src    int32     // the source whose synapses are being appended, or -1
+	out    bool      // the current entry is a readout list of its own
+	map0   int       // axon-map entries expected
+	fanout int       // fan-out entries expected
+	worker int32     // the emit worker that writes this core
+	bit    uint64    // bit offset of the next entry of the current list
+	inWord int       // entries of the current list in its current word
+}
+
+// next advances the list's write position by one entry.
+func (b *coreBuild) next(lay *chipimage.Layout, entryBits uint64) {
+	b.inWord++
+	if b.inWord == lay.PerWord {
+		b.inWord = 0
+		b.bit = (b.bit/8/uint64(lay.WordBytes) + 1) * uint64(lay.WordBytes) * 8
+	} else {
+		b.bit += entryBits
+	}
+}
+
+// group is the index of exponent e in the core's exponent table.
+func (b *coreBuild) group(e int) int {
+	i := e + 64
+	n := 0
+	for w := 0; w < i/64; w++ {
+		n += bits.OnesCount64(b.exps[w])
+	}
+	return n + bits.OnesCount64(b.exps[i/64]&(uint64(1)<<(i%64)-1))
+}
+
+func setExp(x *[3]uint64, e int) { x[(e+64)/64] |= 1 << ((e + 64) % 64) }
+
+// emitPass builds the image. Sources are visited in the order of their source ids
+// (cores by physical index, neurons by slot, then input channels), so every core's
+// axon table and axon map come out sorted by source. A source's synapses into a core
+// form one axon: its main list, then (when its readout synapses have another
+// exponent) its readout list, each split into entries of at most
+// max_synapses_per_axon synapses chained by the More flag.
+//
+// Workers own contiguous ranges of cores and write only those; each records the
+// axon it gives a (source, core) pair in an array parallel to the sources'
+// destination lists, from which the fan-out tables and the input map are built.
+func emitPass(st *state) error {
+	g, t, p, net := st.g, st.t, st.part, st.net
+	K := p.cores
+	lay := chipimage.Layout{TargetBits: t.Core.SynapseMemory.TargetBits, DelayBits: t.Core.SynapseMemory.DelayBits,
+		MantissaBits: net.Arith.MantissaBits, PerWord: t.SynapsesPerWord(), WordBytes: (t.Core.SynapseMemory.WordBits + 7) / 8}
+	mats := [3]*[]int32{&net.In.RowGroup, &net.Rec.RowGroup, &net.Readout.W.RowGroup}
+	exp := func(m, row int) int { return net.Groups[(*mats[m])[row]].Exponent } // m: 0 in, 1 rec, 2 out
+	mainExp := func(s int) int {
+		if s < g.N {
+			return exp(1, s)
+		}
+		return exp(0, s-g.N)
+	}
+	bs := make([]coreBuild, K)
+	for k := range bs {
+		bs[k].src = -1
+	}
+	// Axon-map and fan-out entries per core, and the exponents each core needs.
+	for s := 0; s < g.S; s++ {
+		d := st.destsOf(s)
+		for _, k := range d {
+			bs[k].map0++
+		}
+		if s < g.N && len(d) > 0 {
+			bs[p.coreOf[s]].fanout += g.fanoutOf(p.dsize[s])
+		}
+	}
+	markExps(st, bs, mainExp, exp)
+
+	members := unitsByCore(p.coreOf, K)
+	img := &chipimage.Image{
+		Header: chipimage.Header{Target: t.Name, TargetHash: t.Hash(), ModelHash: st.opt.ModelHash,
+			N: g.N, NIn: g.NIn, NOut: g.NOut, Limits: chipimage.LimitsOf(t)},
+		Arith: chipimage.Arithmetic(net.Arith),
+		Net:   chipimage.Network{Dt: net.Dt, StateExp: net.StateExp, AdaptShift: net.AdaptShift, ReadoutExp: net.Readout.Exp},
+	}
+	// Cores in physical order, split into ranges of about equal work per worker.
+	order := make([]int32, K)
+	for k := range order {
+		order[k] = int32(k)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return int(st.pos[a]) - int(st.pos[b]) })
+	workers := max(1, min(parallel.Workers(st.opt.Workers), K))
+	total := 0
+	for _, u := range p.use {
+		total += u.words + u.entries + 1
+	}
+	done := 0
+	img.Cores = make([]chipimage.Core, K)
+	for i, k := range order {
+		b := &bs[k]
+		b.worker = int32(min(workers-1, done*workers/max(total, 1)))
+		done += p.use[k].words + p.use[k].entries + 1
+		c := &img.Cores[i]
+		b.c = c
+		c.Index = int(st.pos[k])
+		for e := -64; e <= 64; e++ {
+			if b.exps[(e+64)/64]>>((e+64)%64)&1 != 0 {
+				c.Exponents = append(c.Exponents, e)
+			}
+		}
+		u := p.use[k]
+		c.Words = u.words
+		c.Synapses = make([]byte, u.words*lay.WordBytes)
+		c.Axons = make([]chipimage.Axon, 0, u.entries)
+		c.AxonMap = make([]chipimage.AxonSource, 0, b.map0)
+		c.Fanout = make([]chipimage.Dest, 0, b.fanout)
+		for _, un := range members[k] {
+			un := int(un)
+			if un < g.N {
+				nr := net.Neurons[un]
+				c.Neurons = append(c.Neurons, chipimage.Neuron{ID: un, Slot: int(st.slot[un]), ALIF: nr.ALIF,
+					Threshold: nr.Threshold, MemDecay: nr.MemDecay, AdaptDecay: nr.AdaptDecay, AdaptInc: nr.AdaptInc, Refractory: nr.Refractory})
+			} else {
+				r := un - g.N
+				c.Readouts = append(c.Readouts, chipimage.ReadoutUnit{Index: r, Slot: int(st.slot[un]), Decay: net.Readout.Decay, Bias: net.Readout.Bias[r]})
+			}
+		}
+		c.FanoutStart = make([]uint32, 1, len(c.Neurons)+1)
+	}
+	img.Outputs = make([]chipimage.Output, g.NOut)
+	for r := range img.Outputs {
+		u := g.N + r
+		img.Outputs[r] = chipimage.Output{Core: int(st.pos[p.coreOf[u]]), Slot: int(st.slot[u])}
+	}
+	// Sources in source-id order.
+	sources := make([]int32, 0, g.S)
+	for _, k := range order {
+		for _, u := range members[k] {
+			if int(u) < g.N {
+				sources = append(sources, u)
+			}
+		}
+	}
+	for i := 0; i < g.NIn; i++ {
+		sources = append(sources, int32(g.N+i))
+	}
+	axonOf := make([]int32, len(st.dst)) // per destination pair: the axon there
+	parallel.For(workers, workers, func(_, w int) {
+		st.emitSynapses(int32(w), bs, sources, axonOf, lay, exp)
+	})
+	// Fan-out tables and the input map.
+	parallel.For(K, st.opt.Workers, func(_, i int) {
+		k := order[i]
+		c := bs[k].c
+		var buf []chipimage.Dest
+		for _, u := range members[k] {
+			if int(u) < g.N {
+				buf = st.fanout(int(u), axonOf, buf[:0])
+				c.Fanout = append(c.Fanout, buf...)
+				c.FanoutStart = append(c.FanoutStart, uint32(len(c.Fanout)))
+			}
+		}
+	})
+	img.Inputs.Start = make([]uint32, 1, g.NIn+1)
+	for i := 0; i < g.NIn; i++ {
+		img.Inputs.Dest = st.fanout(g.N+i, axonOf, img.Inputs.Dest)
+		img.Inputs.Start = append(img.Inputs.Start, uint32(len(img.Inputs.Dest)))
+	}
+	for k := range bs {
+		c := bs[k].c
+		if len(c.Axons) != p.use[k].entries || len(c.AxonMap) != bs[k].map0 || len(c.Fanout) != bs[k].fanout {
+			return fmt.Errorf("compile: internal error: core %d: emitted %d axon entries, %d map entries and %d fan-out entries, the partition counted %d, %d and %d",
+				c.Index, len(c.Axons), len(c.AxonMap), len(c.Fanout), p.use[k].entries, bs[k].map0, bs[k].fanout)
+		}
+		if n := len(c.Axons); n > 0 && int(c.Axons[n-1].FirstWord)+lay.WordsFor(int(c.Axons[n-1].Count)) != c.Words {
+			return fmt.Errorf("compile: internal error: core %d: lists end at word %d, the partition counted %d words",
+				c.Index, int(c.Axons[n-1].FirstWord)+lay.WordsFor(int(c.Axons[n-1].Count)), c.Words)
+		}
+	}
+	img.Routers = st.routers
+	st.img = img
+	return nil
+}
+
+// markExps records in each core the exponents of the lists it receives: a source's
+// main exponent where its non-zero synapses into neurons (and into readout units,
+// when they share it) go, its readout exponent where its own readout list goes.
+func markExps(st *state, bs []coreBuild, mainExp func(int) int, exp func(int, int) int) {
+	g := st.g
+	w := &st.net.Readout.W
+	for s := 0; s < g.S; s++ {
+		me := mainExp(s)
+		m, i := g.mainRow(s)
+		for x := m.RowStart[i]; x < m.RowStart[i+1]; x++ {
+			if m.Mantissa[x] != 0 {
+				setExp(&bs[st.part.coreOf[m.Col[x]]].exps, me)
+			}
+		}
+		if s < g.N {
+			oe := me
+			if g.split[s] {
+				oe = exp(2, s)
+			}
+			for x := w.RowStart[s]; x < w.RowStart[s+1]; x++ {
+				if w.Mantissa[x] != 0 {
+					setExp(&bs[st.part.coreOf[g.N+int(w.Col[x])]].exps, oe)
+				}
+			}
+		}
+	}
+}
+
+// emitSynapses writes the axon tables, axon maps and synapse memories of the cores
+// worker w owns, visiting sources in source-id order.
+func (st *state) emitSynapses(w int32, bs []coreBuild, sources []int32, axonOf []int32, lay chipimage.Layout, exp func(int, int) int) {
+	g, p, net := st.g, st.part, st.net
+	where := make([]int32, p.cores) // per core: position in the source's destinations + 1
+	mine := make([]bool, p.cores)
+	for k := range bs {
+		mine[k] = bs[k].worker == w
+	}
+	// row appends the synapses of row i of m from source s (id sid) to the axons of
+	// their cores: a new chain when the source changes, a new entry when the list
+	// kind changes or the entry is full.
+	eb := uint64(lay.EntryBits())
+	row := func(s int, sid uint64, m *quant.Matrix, i, base, delayOff int, out bool, e int) {
+		lo, hi := m.RowStart[i], m.RowStart[i+1]
+		for x := lo; x < hi; x++ {
+			mant := m.Mantissa[x]
+			if mant == 0 {
+				continue
+			}
+			u := base + int(m.Col[x])
+			k := p.coreOf[u]
+			if !mine[k] {
+				continue
+			}
+			delay := delayOff
+			if m.Delay != nil {
+				delay += int(m.Delay[x])
+			}
+			syn := chipimage.Synapse{Target: int(st.slot[u]), Delay: delay, Mantissa: mant}
+			b := &bs[k]
+			c := b.c
+			n := len(c.Axons)
+			if b.src == int32(s) && b.out == out && int(c.Axons[n-1].Count) < g.maxList {
+				lay.PutAt(c.Synapses, b.bit, syn)
+				b.next(&lay, eb)
+				c.Axons[n-1].Count++
+				continue
+			}
+			if b.src != int32(s) {
+				c.AxonMap = append(c.AxonMap, chipimage.AxonSource{Source: sid, Axon: n})
+				axonOf[st.dstStart[s]+int64(where[k]-1)] = int32(n)
+				b.src = int32(s)
+			} else {
+				c.Axons[n-1].More = true
+			}
+			b.out = out
+			first := 0
+			if n > 0 {
+				first = int(c.Axons[n-1].FirstWord) + lay.WordsFor(int(c.Axons[n-1].Count))
+			}
+			c.Axons = append(c.Axons, chipimage.Axon{FirstWord: uint32(first), Count: 1, Group: uint8(b.group(e))})
+			b.bit, b.inWord = uint64(first)*uint64(lay.WordBytes)*8, 0
+			lay.PutAt(c.Synapses, b.bit, syn)
+			b.next(&lay, eb)
+		}
+	}
+	for _, s32 := range sources {
+		s := int(s32)
+		d := st.destsOf(s)
+		any := false
+		for i, k := range d {
+			if mine[k] {
+				where[k] = int32(i + 1)
+				any = true
+			}
+		}
+		if !any {
+			continue
+		}
+		sid := st.sourceID(s)
+		if s < g.N {
+			e := exp(1, s)
+			row(s, sid, &net.Rec, s, 0, -1, false, e)
+			oe, split := exp(2, s), g.split[s]
+			if !split {
+				oe = e
+			}
+			row(s, sid, &net.Readout.W, s, g.N, 0, split, oe)
+		} else {
+			row(s, sid, &net.In, s-g.N, 0, 0, false, exp(0, s-g.N))
+		}
+		for _, k := range d {
+			where[k] = 0
+		}
+	}
+}
+
+// fanout appends source s's fan-out entries: its destinations (core, axon) by
+// ascending physical core on a unicast target, or its key on a multicast one.
+func (st *state) fanout(s int, axonOf []int32, out []chipimage.Dest) []chipimage.Dest {
+	d := st.destsOf(s)
+	if len(d) == 0 {
+		return out
+	}
+	if st.g.multicast {
+		return append(out, chipimage.Dest(st.sourceID(s)))
+	}
+	start := len(out)
+	base := st.dstStart[s]
+	for i, k := range d {
+		out = append(out, chipimage.UnicastDest(int(st.pos[k]), int(axonOf[base+int64(i)])))
+	}
+	slices.Sort(out[start:]) // core << 32 | axon: by core
+	return out
+}

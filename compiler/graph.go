@@ -1,0 +1,204 @@
+package compiler
+
+import (
+	"github.com/snnc/snnc/internal/parallel"
+	"github.com/snnc/snnc/quant"
+	"github.com/snnc/snnc/targets"
+)
+
+// graph is the quantized network as the passes see it.
+//
+// Units are what cores hold: neuron j is unit j, readout unit k is unit N+k. Sources
+// are what sends spikes: neuron j is source j, input channel i is source N+i. A
+// synapse with a zero mantissa adds nothing and is dropped.
+//
+// A source's synapses into one core form at most two synapse lists: its main list
+// (targets that are neurons, and readout units when the readout row's exponent equals
+// the main row's) and its readout list (the other readout targets). List l of source s
+// is l = s (main) or l = S + s (readout), S = N + NIn.
+type graph struct {
+	N, NIn, NOut int
+	U, S         int
+	net          *quant.Network
+	cost         []int32 // neuron slots per unit
+	split        []bool  // per neuron: its readout synapses form a list of their own
+	inStart      []int64 // per unit: in-edges [inStart[u], inStart[u+1]) of inSrc
+	inSrc        []int32 // source of each in-edge, by unit then source
+	rate         []float64
+	nnz, zero    int64 // synapses kept, zero-mantissa synapses dropped
+	maxList      int   // longest list one axon entry may hold
+	perWord      int
+	entryWords   int // words of a full axon entry
+	multicast    bool
+	workers      int
+}
+
+func newGraph(net *quant.Network, t *targets.Target, rate []float64, workers int) *graph {
+	N, nIn, nOut := net.N(), net.NIn, net.NOut()
+	g := &graph{N: N, NIn: nIn, NOut: nOut, U: N + nOut, S: N + nIn, net: net, rate: rate, workers: workers,
+		perWord: t.SynapsesPerWord(), multicast: t.Packets.Addressing == targets.Multicast}
+	g.maxList = min(t.Core.MaxSynapsesPerAxon, 1<<31-1)
+	g.entryWords = t.WordsFor(g.maxList)
+	g.cost = make([]int32, g.U)
+	for j, n := range net.Neurons {
+		g.cost[j] = int32(t.NeuronSlots(n.ALIF))
+	}
+	for k := 0; k < nOut; k++ {
+		g.cost[N+k] = int32(t.Readout.NeuronSlots)
+	}
+	g.split = make([]bool, N)
+	exp := func(m *quant.Matrix, i int) int { return net.Groups[m.RowGroup[i]].Exponent }
+	for j := 0; j < N; j++ {
+		g.split[j] = exp(&net.Rec, j) != exp(&net.Readout.W, j)
+	}
+	// Transpose: count in-edges per unit, then fill by source order.
+	g.inStart = make([]int64, g.U+1)
+	cnt := g.inStart[1:]
+	countCols := func(m *quant.Matrix, base int) {
+		for k, c := range m.Col {
+			if m.Mantissa[k] != 0 {
+				cnt[base+int(c)]++
+			} else {
+				g.zero++
+			}
+		}
+	}
+	countCols(&net.In, 0)
+	countCols(&net.Rec, 0)
+	countCols(&net.Readout.W, N)
+	for u := 0; u < g.U; u++ {
+		g.inStart[u+1] += g.inStart[u]
+	}
+	g.nnz = g.inStart[g.U]
+	g.inSrc = make([]int32, g.nnz)
+	fill := make([]int64, g.U)
+	copy(fill, g.inStart[:g.U])
+	for s := 0; s < g.S; s++ {
+		g.targets(s, func(u int, _ bool) {
+			g.inSrc[fill[u]] = int32(s)
+			fill[u]++
+		})
+	}
+	return g
+}
+
+// row returns the matrix and row that hold source s's synapses into neurons (in or
+// rec).
+func (g *graph) mainRow(s int) (*quant.Matrix, int) {
+	if s < g.N {
+		return &g.net.Rec, s
+	}
+	return &g.net.In, s - g.N
+}
+
+// targets calls f for every unit source s has a (non-zero) synapse into, in matrix
+// order: neurons ascending, then readout units ascending; readout says whether the
+// target is a readout unit.
+func (g *graph) targets(s int, f func(u int, readout bool)) {
+	m, i := g.mainRow(s)
+	for k := m.RowStart[i]; k < m.RowStart[i+1]; k++ {
+		if m.Mantissa[k] != 0 {
+			f(int(m.Col[k]), false)
+		}
+	}
+	if s < g.N {
+		w := &g.net.Readout.W
+		for k := w.RowStart[s]; k < w.RowStart[s+1]; k++ {
+			if w.Mantissa[k] != 0 {
+				f(g.N+int(w.Col[k]), true)
+			}
+		}
+	}
+}
+
+// list is the index of the list a synapse from s into unit u belongs to.
+func (g *graph) list(s, u int) int {
+	if u >= g.N && s < g.N && g.split[s] {
+		return g.S + s
+	}
+	return s
+}
+
+// entries is the number of axon-table entries a list of n synapses takes.
+func (g *graph) entries(n int) int { return (n + g.maxList - 1) / g.maxList }
+
+// words is the number of synapse-memory words a list of n synapses takes.
+func (g *graph) words(n int) int {
+	full := n / g.maxList
+	rest := n - full*g.maxList
+	return full*g.entryWords + (rest+g.perWord-1)/g.perWord
+}
+
+// dest is one destination core of a source: how many synapses of its main and
+// readout lists land there.
+type dest struct {
+	core      int32
+	main, out int32
+}
+
+// scanner walks every source's destinations under a partition, with scratch memory
+// per worker.
+type scanner struct {
+	g      *graph
+	coreOf []int32
+	where  [][]int32 // per worker, per core: position in dests + 1, or 0
+}
+
+func (g *graph) scanner(coreOf []int32, cores int) *scanner {
+	w := parallel.Workers(g.workers)
+	sc := &scanner{g: g, coreOf: coreOf, where: make([][]int32, w)}
+	for i := range sc.where {
+		sc.where[i] = make([]int32, cores)
+	}
+	return sc
+}
+
+// scan calls f(worker, s, dests) for every source s, on the scanner's workers in
+// blocks of sources. dests lists s's destination cores in the order its targets
+// first reach them; it is reused after f returns. f must only write per-worker or
+// per-source memory.
+func (sc *scanner) scan(f func(worker, s int, d []dest)) {
+	g := sc.g
+	const block = 4096
+	blocks := (g.S + block - 1) / block
+	bufs := make([][]dest, len(sc.where))
+	net := g.net
+	parallel.For(blocks, len(sc.where), func(worker, b int) {
+		where := sc.where[worker]
+		d := bufs[worker]
+		visit := func(m *quant.Matrix, i, base int, out bool) {
+			cols, mant := m.Col[m.RowStart[i]:m.RowStart[i+1]], m.Mantissa[m.RowStart[i]:m.RowStart[i+1]]
+			for x, col := range cols {
+				if mant[x] == 0 {
+					continue
+				}
+				c := sc.coreOf[base+int(col)]
+				p := where[c]
+				if p == 0 {
+					d = append(d, dest{core: c})
+					p = int32(len(d))
+					where[c] = p
+				}
+				if out {
+					d[p-1].out++
+				} else {
+					d[p-1].main++
+				}
+			}
+		}
+		for s := b * block; s < min(g.S, (b+1)*block); s++ {
+			d = d[:0]
+			if s < g.N {
+				visit(&net.Rec, s, 0, false)
+				visit(&net.Readout.W, s, g.N, g.split[s])
+			} else {
+				visit(&net.In, s-g.N, 0, false)
+			}
+			for _, x := range d {
+				where[x.core] = 0
+			}
+			f(worker, s, d)
+		}
+		bufs[worker] = d
+	})
+}
