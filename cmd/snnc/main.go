@@ -26,6 +26,10 @@ type cli struct {
 	Eval     evalCmd     `cmd:"" help:"Measure a model's accuracy on a task's test set."`
 	Targets  targetsCmd  `cmd:"" help:"List the targets, or show one's resolved spec."`
 	Quantize quantizeCmd `cmd:"" help:"Quantize a model to a target's integer arithmetic and report what it costs."`
+	Compile  compileCmd  `cmd:"" help:"Compile a model into a chip image for a target: partition, place, route, compress, emit."`
+	Gen      genCmd      `cmd:"" help:"Generate a random sparse LSNN of any size (for benchmarks)."`
+	Emulate  emulateCmd  `cmd:"" help:"Run a chip image in the cycle-level emulator: spikes, cycles and energy."`
+	Demo     demoCmd     `cmd:"" help:"Compile the embedded sMNIST model for loihi and emulate test digits: accuracy, energy, time."`
 }
 
 // env is what commands print to; tests swap it.

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/snnc/snnc/compiler"
+	"github.com/snnc/snnc/internal/atomicfile"
+	"github.com/snnc/snnc/lsnn"
+)
+
+type compileCmd struct {
+	Model            string   `arg:"" help:"Model file (model.bin or .npz)." type:"existingfile"`
+	Target           string   `required:"" help:"Target: a preset name (see snnc targets) or a target file (.json)." placeholder:"NAME|FILE.json"`
+	Output           string   `short:"o" required:"" help:"Where to write the chip image (written atomically: never a partial file)." placeholder:"FILE"`
+	Calibrate        string   `enum:",smnist,store-recall" default:"" help:"Weight traffic by firing rates measured by running the float model on this task's test samples (smnist or store-recall); otherwise a rate is assumed."`
+	CalibrateSamples int      `name:"calibrate-samples" default:"32" help:"Test samples of the calibration run." placeholder:"N"`
+	MsPerPixel       int      `name:"ms-per-pixel" default:"1" enum:"1,2" help:"sMNIST calibration: milliseconds per pixel (1 or 2)."`
+	Data             string   `help:"sMNIST calibration: directory holding the four MNIST .gz files (default: the GoMNIST module in the Go module cache)." placeholder:"DIR"`
+	Report           string   `help:"Also write the report as JSON to this file." placeholder:"FILE"`
+	JSON             bool     `help:"Print the report as JSON."`
+	DumpAfter        string   `name:"dump-after" help:"Print the compiler's state after this pass to standard error: quantize, partition, place, route, compress or emit." placeholder:"PASS"`
+	Skip             []string `help:"Optional passes to skip: place (row-major order), compress (one routing entry per key)." placeholder:"PASS,..."`
+	Seed             uint64   `default:"1" help:"Seed of the placement optimiser."`
+	Workers          int      `default:"0" help:"Goroutines (default: all cores)."`
+}
+
+func (c *compileCmd) Run(e *env) error {
+	names := map[string]compiler.PassInfo{}
+	for _, p := range compiler.Passes() {
+		names[p.Name] = p
+	}
+	list := func() string {
+		var s []string
+		for _, p := range compiler.Passes() {
+			s = append(s, p.Name)
+		}
+		return strings.Join(s, ", ")
+	}
+	if _, ok := names[c.DumpAfter]; c.DumpAfter != "" && !ok {
+		return usageError{fmt.Errorf("compile: --dump-after %q: no such pass (passes: %s)", c.DumpAfter, list())}
+	}
+	for _, s := range c.Skip {
+		if p, ok := names[s]; !ok || p.Required {
+			return usageError{fmt.Errorf("compile: --skip %q: not an optional pass (optional: place, compress)", s)}
+		}
+	}
+	if c.CalibrateSamples < 1 {
+		return usageError{fmt.Errorf("compile: --calibrate-samples must be positive")}
+	}
+	tg, err := loadTarget(c.Target)
+	if err != nil {
+		return err
+	}
+	hash, err := fileHash(c.Model)
+	if err != nil {
+		return err
+	}
+	net, err := lsnn.LoadFile(c.Model)
+	if err != nil {
+		return err
+	}
+	opt := compiler.Options{ModelName: c.Model, ModelHash: hash, Seed: c.Seed, Skip: c.Skip, DumpAfter: c.DumpAfter, Dump: e.stderr, Workers: c.Workers}
+	if c.Calibrate != "" {
+		if opt.Rates, err = c.calibrate(e, net); err != nil {
+			return err
+		}
+	}
+	img, rep, err := compiler.Compile(net, tg, opt)
+	if err != nil {
+		return err
+	}
+	err = atomicfile.Write(c.Output, 0o644, func(w io.Writer) error {
+		n, err := img.WriteTo(w)
+		rep.ImageBytes = n
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("compile: %s: %w", c.Output, err)
+	}
+	if c.Report != "" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return fmt.Errorf("compile: %w", err)
+		}
+		if err := atomicfile.WriteFile(c.Report, append(b, '\n'), 0o644); err != nil {
+			return fmt.Errorf("compile: %s: %w", c.Report, err)
+		}
+	}
+	if c.JSON {
+		return printJSON(e.stdout, rep)
+	}
+	printCompile(e.stdout, rep, c.Output)
+	return nil
+}
+
+// fileHash is the SHA-256 of a file, the model hash an image records.
+func fileHash(path string) ([32]byte, error) {
+	var sum [32]byte
+	f, err := os.Open(path)
+	if err != nil {
+		return sum, fmt.Errorf("compile: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return sum, fmt.Errorf("compile: %s: %w", path, err)
+	}
+	copy(sum[:], h.Sum(nil))
+	return sum, nil
+}
+
+// calibrate runs the float model on the first test samples of the task and returns
+// every neuron's and input channel's spikes per step.
+func (c *compileCmd) calibrate(e *env, net *lsnn.Network) (*compiler.Rates, error) {
+	task, err := taskFlags{Task: c.Calibrate, MsPerPixel: c.MsPerPixel, Data: c.Data}.make()
+	if err != nil {
+		return nil, err
+	}
+	if net.NIn() != task.NIn() || net.NOut() != task.NOut() {
+		return nil, fmt.Errorf("compile: --calibrate %s: the model has %d inputs and %d readouts, the task needs %d and %d",
+			task.Name(), net.NIn(), net.NOut(), task.NIn(), task.NOut())
+	}
+	sim, err := lsnn.NewSimulator(net)
+	if err != nil {
+		return nil, err
+	}
+	n := min(c.CalibrateSamples, task.TestLen())
+	r := &compiler.Rates{Neuron: make([]float64, net.N()), Input: make([]float64, net.NIn()),
+		Source: fmt.Sprintf("calibration: float model on %d %s test samples", n, task.Name())}
+	bar := newBar(e, int64(n), "calibrate "+task.Name())
+	steps := 0
+	const chunk = 16
+	for lo := 0; lo < n; lo += chunk {
+		var xs []lsnn.Raster
+		for i := lo; i < min(n, lo+chunk); i++ {
+			xs = append(xs, task.TestSample(i).Input)
+		}
+		traces, err := sim.Run(xs, lsnn.Options{Workers: c.Workers})
+		if err != nil {
+			return nil, err
+		}
+		for k, tr := range traces {
+			steps += xs[k].T
+			countSpikes(r.Neuron, tr.Spikes)
+			countSpikes(r.Input, xs[k])
+		}
+		bar.Set(min(n, lo+chunk))
+	}
+	bar.Finish()
+	for _, v := range [][]float64{r.Neuron, r.Input} {
+		for i := range v {
+			v[i] /= float64(max(steps, 1))
+		}
+	}
+	return r, nil
+}
+
+func countSpikes(acc []float64, x lsnn.Raster) {
+	for t := 0; t < x.T; t++ {
+		for i, b := range x.Row(t) {
+			if b != 0 {
+				acc[i]++
+			}
+		}
+	}
+}
+
+// printCompile prints the report as a summary.
+func printCompile(w io.Writer, r *compiler.Report, out string) {
+	fmt.Fprintf(w, "%s -> %s for %s: %d neurons, %d inputs, %d readouts, %d synapses",
+		r.Model, out, r.Target, r.Neurons, r.Inputs, r.Readouts, r.Synapses)
+	if r.ZeroSynapses > 0 {
+		fmt.Fprintf(w, " (%d with a zero mantissa dropped)", r.ZeroSynapses)
+	}
+	fmt.Fprintf(w, "\nimage: %d bytes; cores used: %d of %d\n\n", r.ImageBytes, r.Cores.Used, r.Cores.Available)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "per core\tmin\tmean\tmax\tlimit\tmin %\tmean %\tmax %\t")
+	for _, s := range []struct {
+		name string
+		st   compiler.Stat
+	}{{"neuron slots", r.PerCore.NeuronSlots}, {"synapse words", r.PerCore.SynapseWords}, {"axons", r.PerCore.Axons}, {"fan-out", r.PerCore.Fanout}} {
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%d\t%d\t%.1f\t%.1f\t%.1f\t\n", s.name, s.st.Min, s.st.Mean, s.st.Max, s.st.Limit, s.st.MinPct, s.st.MeanPct, s.st.MaxPct)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "partition: %.4g packets per step leave their core (%.4g before refinement: %s)\n\n",
+		r.Partition.CutAfter, r.Partition.CutBefore, r.Partition.Refinement)
+
+	rt := r.Routing
+	if len(rt.Routers) == 0 {
+		fmt.Fprintf(w, "routing: %s, dimension-order (XY); no routing tables\n", rt.Addressing)
+	} else {
+		fmt.Fprintf(w, "routing: %s; entries per router before -> after compression (limit %d): total %d -> %d, largest %d -> %d\n",
+			rt.Addressing, rt.Limit, rt.TotalBefore, rt.TotalAfter, rt.MaxBefore, rt.MaxAfter)
+		routers := slices.Clone(rt.Routers)
+		slices.SortStableFunc(routers, func(a, b compiler.RouterTable) int { return b.Before - a.Before })
+		const shown = 8
+		for i, x := range routers {
+			if i == shown {
+				fmt.Fprintf(w, "  ... and %d more routers\n", len(routers)-shown)
+				break
+			}
+			fmt.Fprintf(w, "  router (%d, %d): %d -> %d\n", x.Col, x.Row, x.Before, x.After)
+		}
+	}
+	tr := r.Traffic
+	fmt.Fprintf(w, "\ntraffic per step (rates: %s):\n", tr.RateSource)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "placement\tpackets\tfrom host\tpacket-hops\t")
+	fmt.Fprintf(tw, "%s\t%.4g\t%.4g\t%.4g\t\n", tr.Placement, tr.Placed.Packets, tr.Placed.HostPackets, tr.Placed.PacketHops)
+	fmt.Fprintf(tw, "row-major (naive)\t%.4g\t%.4g\t%.4g\t\n", tr.RowMajor.Packets, tr.RowMajor.HostPackets, tr.RowMajor.PacketHops)
+	tw.Flush()
+	fmt.Fprintf(w, "placement saves %.1f%% of the packet-hops of row-major order\n\n", tr.HopsSaved)
+	var parts []string
+	total := 0.0
+	for _, p := range r.Passes {
+		if p.Skipped {
+			parts = append(parts, p.Name+" skipped")
+			continue
+		}
+		total += p.Seconds
+		parts = append(parts, fmt.Sprintf("%s %s", p.Name, seconds(p.Seconds)))
+	}
+	fmt.Fprintf(w, "time: %s (%s; each includes its invariant check)\n", seconds(total), strings.Join(parts, ", "))
+}
+
+func seconds(s float64) string {
+	if s < 1 {
+		return fmt.Sprintf("%.0f ms", 1000*s)
+	}
+	return fmt.Sprintf("%.2f s", s)
+}
