@@ -213,7 +213,7 @@ func printCompile(w io.Writer, r *compiler.Report, out string) {
 	fmt.Fprintf(w, "\ntraffic per step (rates: %s):\n", tr.RateSource)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "placement\tpackets\tfrom host\tpacket-hops\t")
-	fmt.Fprintf(tw, "%s\t%.4g\t%.4g\t%.4g\t\n", tr.Placement, tr.Placed.Packets, tr.Placed.HostPackets, tr.Placed.PacketHops)
+	fmt.Fprintf(tw, "placed: %s\t%.4g\t%.4g\t%.4g\t\n", tr.Placement, tr.Placed.Packets, tr.Placed.HostPackets, tr.Placed.PacketHops)
 	fmt.Fprintf(tw, "row-major (naive)\t%.4g\t%.4g\t%.4g\t\n", tr.RowMajor.Packets, tr.RowMajor.HostPackets, tr.RowMajor.PacketHops)
 	tw.Flush()
 	fmt.Fprintf(w, "placement saves %.1f%% of the packet-hops of row-major order\n\n", tr.HopsSaved)
