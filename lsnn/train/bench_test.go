@@ -13,10 +13,10 @@ func smnistConfig(batch int) Config {
 		Connectivity: 0.12, ExcitatoryFraction: 0.75, Batch: batch, Seed: 1}
 }
 
-// BenchmarkSMNISTIteration times one training iteration of the sMNIST set-up and
-// reports how it splits between the two forward passes, the backward pass and the
-// update (Adam and DEEP R).
-func BenchmarkSMNISTIteration(b *testing.B) {
+// smnistTask is the 1 ms-per-pixel sMNIST task, or a skip when MNIST is not in the
+// module cache.
+func smnistTask(b *testing.B) tasks.Task {
+	b.Helper()
 	data, err := tasks.LoadMNIST("")
 	if err != nil {
 		b.Skip(err)
@@ -25,6 +25,14 @@ func BenchmarkSMNISTIteration(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return task
+}
+
+// BenchmarkSMNISTIteration times one training iteration of the sMNIST set-up and
+// reports how it splits between the two forward passes, the backward pass and the
+// update (Adam and DEEP R).
+func BenchmarkSMNISTIteration(b *testing.B) {
+	task := smnistTask(b)
 	for _, batch := range []int{64, 256} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			tr, err := New(smnistConfig(batch), task)

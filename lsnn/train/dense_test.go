@@ -742,14 +742,7 @@ func TestDenseMatchesSparse(t *testing.T) {
 // same spikes. The batch is split over GOMAXPROCS goroutines, and gonum's Dgemm also
 // runs blocks of each product on up to GOMAXPROCS goroutines.
 func BenchmarkDenseIteration(b *testing.B) {
-	data, err := tasks.LoadMNIST("")
-	if err != nil {
-		b.Skip(err)
-	}
-	task, err := tasks.NewSMNIST(data, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
+	task := smnistTask(b)
 	for _, batch := range []int{64, 256} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			trn, err := New(smnistConfig(batch), task)
