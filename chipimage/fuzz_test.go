@@ -5,13 +5,11 @@ import (
 	"encoding/binary"
 	"flag"
 	"hash/crc32"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/snnc/snnc/chipimage"
+	"github.com/snnc/snnc/internal/fuzzcorpus"
 )
 
 var update = flag.Bool("update", false, "rewrite the FuzzDecode seed corpus")
@@ -41,33 +39,14 @@ func seeds(t testing.TB) map[string][]byte {
 	return out
 }
 
-func corpusFile(data []byte) []byte {
-	return []byte("go test fuzz v1\n[]byte(" + strconv.Quote(string(data)) + ")\n")
-}
-
 // TestSeedCorpus keeps the committed seed corpus equal to freshly compiled images;
 // run with -update after a format or compiler change.
 func TestSeedCorpus(t *testing.T) {
+	files := map[string][]byte{}
 	for name, data := range seeds(t) {
-		p := filepath.Join(corpusDir, "seed-"+name)
-		want := corpusFile(data)
-		if *update {
-			if err := os.MkdirAll(corpusDir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, want, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatalf("%v (run go test ./chipimage -run TestSeedCorpus -update)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s is out of date: run go test ./chipimage -run TestSeedCorpus -update", p)
-		}
+		files["seed-"+name] = data
 	}
+	fuzzcorpus.Check(t, corpusDir, files, *update, "go test ./chipimage -run TestSeedCorpus -update")
 }
 
 // FuzzDecode feeds arbitrary bytes to the reader, as they are and with their section

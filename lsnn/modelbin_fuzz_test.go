@@ -3,13 +3,11 @@ package lsnn
 import (
 	"bytes"
 	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/snnc/snnc/internal/fuzzcorpus"
 )
 
 var updateModelCorpus = flag.Bool("update-model-corpus", false, "rewrite the seed files of FuzzUnmarshalModel under testdata/fuzz")
@@ -33,34 +31,18 @@ func modelCorpusSeeds(tb testing.TB) map[string]*Network {
 	return seeds
 }
 
-func modelCorpusFile(data []byte) string { return fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data) }
-
 // TestModelFuzzCorpus keeps the committed seed files in step with the encoder.
 // Run with -update-model-corpus to rewrite them after a format change.
 func TestModelFuzzCorpus(t *testing.T) {
+	seeds := map[string][]byte{}
 	for name, net := range modelCorpusSeeds(t) {
 		data, err := net.MarshalBinary()
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join(modelCorpusDir, name)
-		if *updateModelCorpus {
-			if err := os.MkdirAll(modelCorpusDir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, []byte(modelCorpusFile(data)), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test -run TestModelFuzzCorpus -update-model-corpus ./lsnn/)", err)
-		}
-		if string(got) != modelCorpusFile(data) {
-			t.Errorf("%s is stale (run go test -run TestModelFuzzCorpus -update-model-corpus ./lsnn/)", path)
-		}
+		seeds[name] = data
 	}
+	fuzzcorpus.Check(t, modelCorpusDir, seeds, *updateModelCorpus, "go test -run TestModelFuzzCorpus -update-model-corpus ./lsnn/")
 }
 
 // FuzzUnmarshalModel feeds arbitrary bytes to the decoder. Its seeds are the files

@@ -1,16 +1,13 @@
 package targets_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/snnc/snnc/internal/fuzzcorpus"
 	"github.com/snnc/snnc/targets"
 )
 
@@ -18,38 +15,18 @@ var update = flag.Bool("update", false, "rewrite the FuzzLoad seed corpus from t
 
 const corpusDir = "testdata/fuzz/FuzzLoad"
 
-// corpusFile encodes data as a file of Go's fuzzing corpus format.
-func corpusFile(data []byte) []byte {
-	return []byte("go test fuzz v1\n[]byte(" + strconv.Quote(string(data)) + ")\n")
-}
-
 // TestSeedCorpus keeps the committed seed corpus equal to the presets' files; run
 // with -update after changing a preset.
 func TestSeedCorpus(t *testing.T) {
+	seeds := map[string][]byte{}
 	for _, name := range targets.Names() {
 		data, err := targets.PresetJSON(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := filepath.Join(corpusDir, "preset-"+name)
-		want := corpusFile(data)
-		if *update {
-			if err := os.MkdirAll(corpusDir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, want, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatalf("%v (run go test ./targets -run TestSeedCorpus -update)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s is out of date: run go test ./targets -run TestSeedCorpus -update", p)
-		}
+		seeds["preset-"+name] = data
 	}
+	fuzzcorpus.Check(t, corpusDir, seeds, *update, "go test ./targets -run TestSeedCorpus -update")
 }
 
 // FuzzLoad feeds arbitrary bytes to the target loader, as a user's --target file.
