@@ -67,22 +67,16 @@ func NewSMNISTConfig(data *MNIST, cfg SMNISTConfig) (*SMNIST, error) {
 			return nil, fmt.Errorf("tasks: %s: %d labels but %d pixels", smnistName, d.Len(), len(d.Images))
 		}
 	}
-	if cfg.MsPerPixel == 0 {
-		cfg.MsPerPixel = 1
-	}
+	orDefault(&cfg.MsPerPixel, 1)
 	if cfg.MsPerPixel < 1 || cfg.MsPerPixel > smnistMaxMs {
 		return nil, fmt.Errorf("tasks: %s: %d ms per pixel, want 1..%d", smnistName, cfg.MsPerPixel, smnistMaxMs)
 	}
-	if cfg.CueSteps == 0 {
-		cfg.CueSteps = smnistCueRows * MNISTCols * cfg.MsPerPixel
-	}
+	orDefault(&cfg.CueSteps, smnistCueRows*MNISTCols*cfg.MsPerPixel)
 	if cfg.CueSteps < 1 || cfg.CueSteps > MNISTPixels*cfg.MsPerPixel {
 		return nil, fmt.Errorf("tasks: %s: cue of %d steps, want 1..%d", smnistName, cfg.CueSteps, MNISTPixels*cfg.MsPerPixel)
 	}
 	T := MNISTPixels*cfg.MsPerPixel + cfg.CueSteps
-	if cfg.ReadoutSteps == 0 {
-		cfg.ReadoutSteps = smnistReadout
-	}
+	orDefault(&cfg.ReadoutSteps, smnistReadout)
 	if cfg.ReadoutSteps < 1 || cfg.ReadoutSteps > T {
 		return nil, fmt.Errorf("tasks: %s: readout over %d steps, want 1..%d", smnistName, cfg.ReadoutSteps, T)
 	}

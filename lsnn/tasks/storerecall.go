@@ -94,33 +94,15 @@ type StoreRecall struct {
 // prepares the task.
 func NewStoreRecall(cfg StoreRecallConfig) (*StoreRecall, error) {
 	def := DefaultStoreRecallConfig()
-	if cfg.Symbols == 0 {
-		cfg.Symbols = def.Symbols
-	}
-	if cfg.SymbolMs == 0 {
-		cfg.SymbolMs = def.SymbolMs
-	}
-	if cfg.Dt == 0 {
-		cfg.Dt = def.Dt
-	}
-	if cfg.RateHz == 0 {
-		cfg.RateHz = def.RateHz
-	}
-	if cfg.ChannelsPerGroup == 0 {
-		cfg.ChannelsPerGroup = def.ChannelsPerGroup
-	}
-	if cfg.PStore == 0 {
-		cfg.PStore = def.PStore
-	}
-	if cfg.PRecall == 0 {
-		cfg.PRecall = def.PRecall
-	}
-	if cfg.TestTrials == 0 {
-		cfg.TestTrials = def.TestTrials
-	}
-	if cfg.TestSeed == 0 {
-		cfg.TestSeed = def.TestSeed
-	}
+	orDefault(&cfg.Symbols, def.Symbols)
+	orDefault(&cfg.SymbolMs, def.SymbolMs)
+	orDefault(&cfg.Dt, def.Dt)
+	orDefault(&cfg.RateHz, def.RateHz)
+	orDefault(&cfg.ChannelsPerGroup, def.ChannelsPerGroup)
+	orDefault(&cfg.PStore, def.PStore)
+	orDefault(&cfg.PRecall, def.PRecall)
+	orDefault(&cfg.TestTrials, def.TestTrials)
+	orDefault(&cfg.TestSeed, def.TestSeed)
 	switch {
 	case cfg.Symbols < 3 || cfg.Symbols > 1<<20:
 		return nil, fmt.Errorf("tasks: store-recall: %d symbols, want 3 or more (a STORE, a digit, a RECALL)", cfg.Symbols)
@@ -348,5 +330,14 @@ func (sr *StoreRecall) poisson(r lsnn.Raster, c, t0, t1 int, rng *rand.Rand) {
 		}
 		r.Bits[t*r.W+c] = 1
 		t++
+	}
+}
+
+// orDefault sets *p to def when *p is the zero value: the zero fields of a config take
+// the defaults.
+func orDefault[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
 	}
 }
