@@ -230,30 +230,43 @@ func (s *state) begin(x Input, res *Result, record bool) {
 // runFast runs one sample in fast mode: the same hardware steps as cycle mode (a
 // step's updates, then its spikes delivered at once), without timing.
 func (s *state) runFast(x Input, res *Result) {
-	p := s.p
 	T := x.T
 	for t := 0; t <= T; t++ {
-		s.set = s.set[:0]
+		var row []uint8
 		if t < T {
-			row := x.Bits[t*x.NIn : (t+1)*x.NIn]
-			for ch, b := range row {
-				if b != 0 {
-					s.emitFast(&p.srcInput[ch], t)
-				}
-			}
-			s.updateNeurons(t)
-			s.recordNeurons(t, res)
-			for _, u := range s.fired {
-				s.emitFast(&p.srcNeuron[u], t)
-			}
+			row = x.Bits[t*x.NIn : (t+1)*x.NIn]
 		}
-		s.updateReadouts(t)
+		s.stepFast(t, row, t == T)
+		if t < T {
+			s.recordNeurons(t, res)
+		}
 		if t >= 1 {
 			s.recordReadouts(t, res)
 		}
-		s.clearSlot(t)
 	}
 	res.Barriers = int64(T + 1)
+}
+
+// stepFast runs hardware step t: unless last, step t's input and neuron updates and
+// the delivery of their spikes (s.fired), then the readout update, whose outputs
+// (s.out) are those of step t-1.
+func (s *state) stepFast(t int, in []uint8, last bool) {
+	p := s.p
+	s.set = s.set[:0]
+	s.fired = s.fired[:0]
+	if !last {
+		for ch, b := range in {
+			if b != 0 {
+				s.emitFast(&p.srcInput[ch], t)
+			}
+		}
+		s.updateNeurons(t)
+		for _, u := range s.fired {
+			s.emitFast(&p.srcNeuron[u], t)
+		}
+	}
+	s.updateReadouts(t)
+	s.clearSlot(t)
 }
 
 // recordNeurons writes step t's spikes (and states) into the result.

@@ -85,8 +85,54 @@ func Compare(net *lsnn.Network, tg *targets.Target, xs []lsnn.Raster, opt compil
 			return nil, fmt.Errorf("sample %d, host: fast mode counts %+v, cycle mode %+v", b, f, y)
 		}
 		out.Spikes += out.Fast[b].Total().Spikes
+		if err := SessionSame(em, in[b], &out.Fast[b]); err != nil {
+			return nil, fmt.Errorf("sample %d: %w", b, err)
+		}
 	}
 	return out, nil
+}
+
+// SessionSame runs x step by step through an emulator Session, as a board does, and
+// checks that every step's spikes, readout outputs and the final counters equal the
+// fast-mode result r of the same input.
+func SessionSame(em *emulator.Emulator, x emulator.Input, r *emulator.Result) error {
+	ss := em.NewSession()
+	for t := 0; t <= x.T; t++ {
+		var st emulator.Step
+		var err error
+		if t < x.T {
+			st, err = ss.Step(x.Bits[t*x.NIn : (t+1)*x.NIn])
+		} else {
+			st, err = ss.Flush()
+		}
+		if err != nil {
+			return fmt.Errorf("session: %w", err)
+		}
+		if t < x.T {
+			var want []int32
+			for j, b := range r.Spikes[t*r.N : (t+1)*r.N] {
+				if b != 0 {
+					want = append(want, int32(j))
+				}
+			}
+			if fmt.Sprint(st.Spikes) != fmt.Sprint(want) {
+				return fmt.Errorf("session: step %d spikes %v, Run gives %v", t, st.Spikes, want)
+			}
+		}
+		if t >= 1 {
+			want := r.Readout[(t-1)*r.NOut : t*r.NOut]
+			if fmt.Sprint(st.Readout) != fmt.Sprint(want) {
+				return fmt.Errorf("session: step %d readout %v, Run gives %v", t, st.Readout, want)
+			}
+		}
+	}
+	if got, want := ss.Counters(), r.Total(); got != want {
+		return fmt.Errorf("session: counters %+v, Run counts %+v", got, want)
+	}
+	if _, err := ss.Step(make([]uint8, x.NIn)); err == nil {
+		return fmt.Errorf("session: a step after the flush was accepted")
+	}
+	return nil
 }
 
 // same compares one sample's emulation with the golden trace.
