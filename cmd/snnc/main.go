@@ -30,6 +30,8 @@ type cli struct {
 	Gen      genCmd      `cmd:"" help:"Generate a random sparse LSNN of any size (for benchmarks)."`
 	Emulate  emulateCmd  `cmd:"" help:"Run a chip image in the cycle-level emulator: spikes, cycles and energy."`
 	Demo     demoCmd     `cmd:"" help:"Compile the embedded sMNIST model for loihi and emulate test digits: accuracy, energy, time."`
+	Boards   boardsCmd   `cmd:"" help:"List the dev boards snnc can flash: FPGA, clock, target, USB bridge, baud rates."`
+	Ports    portsCmd    `cmd:"" help:"List the serial ports and the boards whose USB bridge each matches."`
 }
 
 // env is what commands print to; tests swap it.
