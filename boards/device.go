@@ -311,7 +311,7 @@ func (d *Device) step(p []byte) ([]byte, *nak) {
 	d.steps++
 	d.counters = d.sess.Counters()
 	info := StepInfo{Step: st.T, NSpikes: len(st.Spikes), Readout: st.Readout}
-	room := (d.board.MaxFrame - 10 - 8*len(st.Readout)) / 4
+	room := (d.board.MaxFrame - 10 - binary.MaxVarintLen64*len(st.Readout)) / 4
 	info.Spikes = st.Spikes[:max(0, min(room, len(st.Spikes)))]
 	return info.encode(), nil
 }

@@ -185,6 +185,8 @@ func decodeIdentify(p []byte) (*IdentifyInfo, error) {
 // StepInfo is the board's answer to STEP: the hardware step run, how many neurons
 // spiked in it (the ids of the first of them; SPIKES reads the rest), and the readout
 // outputs of its readout update, which belong to the previous step (none for step 0).
+// Readouts travel as zigzag varints (encoding/binary's): they are small numbers of up
+// to 64 bits, and a step's answer is what limits the rate of a run on a slow line.
 type StepInfo struct {
 	Step    int
 	NSpikes int
@@ -198,7 +200,7 @@ func (s *StepInfo) encode() []byte {
 	w.u32(uint32(s.NSpikes))
 	w.u16(uint16(len(s.Readout)))
 	for _, v := range s.Readout {
-		w.b = binary.LittleEndian.AppendUint64(w.b, uint64(v))
+		w.b = binary.AppendVarint(w.b, v)
 	}
 	for _, id := range s.Spikes {
 		w.u32(uint32(id))
@@ -210,12 +212,16 @@ func decodeStep(p []byte) (*StepInfo, error) {
 	r := rbuf{b: p}
 	s := &StepInfo{Step: int(r.u32()), NSpikes: int(r.u32())}
 	n := int(r.u16())
-	if r.err == nil && len(r.b) < 8*n {
+	if r.err != nil || len(r.b) < n {
 		return nil, errShort("STEP answer")
 	}
 	s.Readout = make([]int64, n)
 	for k := range s.Readout {
-		s.Readout[k] = int64(binary.LittleEndian.Uint64(r.bytes(8)))
+		v, m := binary.Varint(r.b)
+		if m <= 0 {
+			return nil, fmt.Errorf("boards: STEP answer: readout %d: bad varint", k)
+		}
+		s.Readout[k], r.b = v, r.b[m:]
 	}
 	ids, err := decodeIDs(r.b, "STEP answer")
 	if err != nil {

@@ -148,6 +148,7 @@ func (s *Sim) Serve() error {
 				s.logf("damaged frame: %v", err)
 			} else {
 				ans = s.dev.Handle(f)
+				s.logAnswer(f, ans)
 			}
 			out, _ = AppendFrame(out, ans)
 		})
@@ -204,6 +205,16 @@ func (s *Sim) damage(p []byte) []byte {
 		}
 	}
 	return out
+}
+
+// logAnswer logs what a user watching a board wants to see: commits and refusals.
+func (s *Sim) logAnswer(f, ans Frame) {
+	switch {
+	case ans.Type == Nak && len(ans.Payload) > 0:
+		s.logf("refused %s: %s: %s", typeName(f.Type), Code(ans.Payload[0]), ans.Payload[1:])
+	case f.Type == CmdCommit:
+		s.logf("committed an image of %d bytes", len(s.dev.Image()))
+	}
 }
 
 func (s *Sim) logf(format string, a ...any) {

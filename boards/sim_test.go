@@ -116,7 +116,7 @@ func sameRun(got *RunResult, want *emulator.Result) error {
 func TestFlashThroughFaults(t *testing.T) {
 	img := smnistImage(t, "ice40-up5k")
 	sim, c := simBoard(t, "icebreaker", 3_000_000, Faults{Rate: 0.01, Seed: 7, Delay: 5 * time.Millisecond})
-	c.Log, c.Latency = nil, 2*time.Millisecond
+	c.Log = nil
 	rep, err := c.Flash(img, FlashOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -32,11 +32,16 @@ type cli struct {
 	Demo     demoCmd     `cmd:"" help:"Compile the embedded sMNIST model for loihi and emulate test digits: accuracy, energy, time."`
 	Boards   boardsCmd   `cmd:"" help:"List the dev boards snnc can flash: FPGA, clock, target, USB bridge, baud rates."`
 	Ports    portsCmd    `cmd:"" help:"List the serial ports and the boards whose USB bridge each matches."`
+	Flash    flashCmd    `cmd:"" help:"Upload a chip image to a dev board over its serial line: verify, then commit."`
+	Run      runCmd      `cmd:"" help:"Stream input spikes to the image on a board and collect its spikes, readouts and counters."`
+	BoardSim boardSimCmd `cmd:"" name:"board-sim" help:"Behave as a dev board on a pseudo-terminal, running uploaded images in the emulator."`
 }
 
 // env is what commands print to; tests swap it.
 type env struct {
 	stdout, stderr io.Writer
+	// stop, when closed, ends commands that run until interrupted (board-sim).
+	stop chan struct{}
 }
 
 // usageError marks an error in how the command was called (exit status 2).

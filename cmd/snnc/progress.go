@@ -53,3 +53,21 @@ func (b *bar) Finish() {
 		b.pb.Finish()
 	}
 }
+
+// newByteBar is a bar over bytes: count, rate and time left in bytes.
+func newByteBar(e *env, total int64, desc string) *bar {
+	if !isTerminal(e.stderr) {
+		return &bar{}
+	}
+	return &bar{pb: progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(e.stderr),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetWidth(24),
+		progressbar.OptionClearOnFinish(),
+	)}
+}
