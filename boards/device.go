@@ -201,7 +201,7 @@ func (d *Device) verify(p []byte) ([]byte, *nak) {
 	if off > d.stagedDone || n > d.stagedDone-off {
 		return nil, refuse(CodeRange, "bytes %d..%d, %d are staged", off, off+n, d.stagedDone)
 	}
-	return binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(d.staged[off:off+n])), nil
+	return binary.LittleEndian.AppendUint32(nil, imageCRC(d.staged[off:off+n])), nil
 }
 
 // commit replaces the running image by the staged one, after every check.
@@ -219,7 +219,7 @@ func (d *Device) commit(p []byte) ([]byte, *nak) {
 	if d.stagedDone != size {
 		return nil, refuse(CodeIncomplete, "%d of %d bytes staged", d.stagedDone, size)
 	}
-	if got := crc32.ChecksumIEEE(d.staged); got != sum {
+	if got := imageCRC(d.staged); got != sum {
 		return nil, refuse(CodeCRC, "the staged bytes have CRC %08x, the upload announced %08x", got, sum)
 	}
 	img, err := chipimage.Decode(d.staged)

@@ -1,7 +1,6 @@
 package boards
 
 import (
-	"hash/crc32"
 	"sync"
 	"testing"
 
@@ -129,7 +128,7 @@ func TestDeviceRefusesBadImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := &deviceHost{tb: t, d: d}
-	if e := h.upload(good, crc32.ChecksumIEEE(good)); e != nil {
+	if e := h.upload(good, imageCRC(good)); e != nil {
 		t.Fatal(e)
 	}
 	corrupt := append([]byte(nil), good...)
@@ -140,9 +139,9 @@ func TestDeviceRefusesBadImages(t *testing.T) {
 		run  func() *NakError
 		want Code
 	}{
-		{"wrong target", func() *NakError { return h.upload(other, crc32.ChecksumIEEE(other)) }, CodeTarget},
-		{"corrupt bytes, announced CRC", func() *NakError { return h.upload(corrupt, crc32.ChecksumIEEE(good)) }, CodeCRC},
-		{"corrupt image, its own CRC", func() *NakError { return h.upload(corrupt, crc32.ChecksumIEEE(corrupt)) }, CodeImage},
+		{"wrong target", func() *NakError { return h.upload(other, imageCRC(other)) }, CodeTarget},
+		{"corrupt bytes, announced CRC", func() *NakError { return h.upload(corrupt, imageCRC(good)) }, CodeCRC},
+		{"corrupt image, its own CRC", func() *NakError { return h.upload(corrupt, imageCRC(corrupt)) }, CodeImage},
 		{"incomplete", func() *NakError {
 			h.do(CmdBegin, u32s(uint32(len(good)), 1))
 			h.do(CmdWrite, append(u32s(0), good[:100]...))
@@ -165,7 +164,7 @@ func TestDeviceRefusesBadImages(t *testing.T) {
 		} else if e.Message == "" {
 			t.Errorf("%s: NAK without a message", c.name)
 		}
-		if in := h.identify(); in.Committed.CRC != crc32.ChecksumIEEE(good) || in.Committed.Size != len(good) {
+		if in := h.identify(); in.Committed.CRC != imageCRC(good) || in.Committed.Size != len(good) {
 			t.Errorf("%s: the running image changed to %d bytes with CRC %08x", c.name, in.Committed.Size, in.Committed.CRC)
 		}
 		if string(d.Image()) != string(good) {
@@ -180,7 +179,7 @@ func TestDeviceReplaysResentCommands(t *testing.T) {
 	good := smnistImage(t, "ice40-up5k")
 	d, _ := NewDevice(board(t, "icebreaker"))
 	h := &deviceHost{tb: t, d: d}
-	if e := h.upload(good, crc32.ChecksumIEEE(good)); e != nil {
+	if e := h.upload(good, imageCRC(good)); e != nil {
 		t.Fatal(e)
 	}
 	h.do(CmdStart, nil)
@@ -207,7 +206,7 @@ func TestDeviceReplaysResentCommands(t *testing.T) {
 // NAK and its sequence number, and runs only images it accepted.
 func FuzzDeviceHandler(f *testing.F) {
 	good := smnistImage(f, "ice40-up5k")
-	crc := crc32.ChecksumIEEE(good)
+	crc := imageCRC(good)
 	f.Add([]byte{CmdStart, 0, CmdStep, 9, 0, 3, 0, 0, 0, CmdCounters, 0})
 	f.Add(append([]byte{CmdBegin, 8}, u32s(uint32(len(good)), crc)...))
 	f.Add([]byte{CmdWrite, 6, 0, 0, 0, 0, 1, 2, CmdVerify, 8, 0, 0, 0, 0, 2, 0, 0, 0, CmdCommit, 0})
@@ -246,4 +245,31 @@ func FuzzDeviceHandler(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BEGIN resumes only the same image: same size and CRC-32C. Two images that differ
+// but have the same size start over (their IEEE CRCs would be equal: every image
+// ends with its own IEEE CRC32).
+func TestDeviceResumesOnlyTheSameImage(t *testing.T) {
+	a := smnistImage(t, "ice40-up5k")
+	b := append([]byte(nil), a...)
+	b[100] ^= 1
+	d, _ := NewDevice(board(t, "icebreaker"))
+	h := &deviceHost{tb: t, d: d}
+	begin := func(img []byte) int {
+		ans, e := h.do(CmdBegin, u32s(uint32(len(img)), imageCRC(img)))
+		if e != nil {
+			t.Fatal(e)
+		}
+		n, _ := decodeU32(ans.Payload, "BEGIN")
+		return n
+	}
+	begin(a)
+	h.do(CmdWrite, append(u32s(0), a[:300]...))
+	if n := begin(a); n != 300 {
+		t.Errorf("BEGIN of the same image resumes at %d, want 300", n)
+	}
+	if n := begin(b); n != 0 {
+		t.Errorf("BEGIN of another image of the same size resumes at %d, want 0", n)
+	}
 }

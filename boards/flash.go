@@ -3,7 +3,6 @@ package boards
 import (
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"time"
 
 	"github.com/snnc/snnc/chipimage"
@@ -13,7 +12,7 @@ import (
 type FlashReport struct {
 	Board    string  `json:"board"`
 	Bytes    int     `json:"image_bytes"`
-	CRC      string  `json:"image_crc32"`
+	CRC      string  `json:"image_crc32c"`
 	Resumed  int     `json:"resumed_at_byte"` // bytes the board already held from an interrupted upload
 	Rewrites int     `json:"regions_rewritten"`
 	Seconds  float64 `json:"seconds"`
@@ -53,7 +52,7 @@ func (c *Client) Flash(img []byte, opt FlashOptions) (*FlashReport, error) {
 	if err := checkImage(id, img, opt.Force); err != nil {
 		return nil, err
 	}
-	sum := crc32.ChecksumIEEE(img)
+	sum := imageCRC(img)
 	rep := &FlashReport{Board: id.Board, Bytes: len(img), CRC: fmt.Sprintf("%08x", sum)}
 	p, err := c.call(CmdBegin, u32s(uint32(len(img)), sum), 0)
 	if err != nil {
@@ -208,7 +207,7 @@ func (c *Client) verify(img []byte) ([]int, error) {
 		if err != nil {
 			return nil, err
 		}
-		if uint32(got) != crc32.ChecksumIEEE(img[off:end]) {
+		if uint32(got) != imageCRC(img[off:end]) {
 			bad = append(bad, off)
 		}
 	}

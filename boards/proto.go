@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 )
 
 // ProtocolVersion is the version of docs/serial-protocol.md this package speaks.
@@ -349,3 +350,12 @@ func (r *rbuf) end(what string) error {
 	}
 	return nil
 }
+
+// castagnoli is the CRC of image bytes (BEGIN, VERIFY, COMMIT, IDENTIFY): CRC-32C,
+// not the frames' IEEE CRC, because an image ends with its own IEEE CRC32 and the
+// IEEE CRC of any such file is the same constant (0x2144df1c), which could not tell
+// one image from another.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// imageCRC is the CRC-32C of image bytes.
+func imageCRC(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }

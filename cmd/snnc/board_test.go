@@ -75,7 +75,7 @@ func TestFlashAndRunCommands(t *testing.T) {
 	}
 	var fr struct {
 		Bytes int    `json:"image_bytes"`
-		CRC   string `json:"image_crc32"`
+		CRC   string `json:"image_crc32c"`
 	}
 	if err := json.Unmarshal([]byte(out), &fr); err != nil || fr.Bytes == 0 {
 		t.Fatalf("flash --json: %v\n%s", err, out)

@@ -108,7 +108,7 @@ func (c *flashCmd) Run(e *env) error {
 		return printJSON(e.stdout, r)
 	}
 	l := rep.Link
-	fmt.Fprintf(e.stdout, "flashed %s to %s on %s: %d bytes, CRC32 %s, verified and committed\n", c.Image, rep.Board, conn.port, rep.Bytes, rep.CRC)
+	fmt.Fprintf(e.stdout, "flashed %s to %s on %s: %d bytes, CRC-32C %s, verified and committed\n", c.Image, rep.Board, conn.port, rep.Bytes, rep.CRC)
 	if rep.Resumed > 0 {
 		fmt.Fprintf(e.stdout, "  resumed an interrupted upload at byte %d\n", rep.Resumed)
 	}
