@@ -211,15 +211,17 @@ func FuzzDeviceHandler(f *testing.F) {
 	f.Add(append([]byte{CmdBegin, 8}, u32s(uint32(len(good)), crc)...))
 	f.Add([]byte{CmdWrite, 6, 0, 0, 0, 0, 1, 2, CmdVerify, 8, 0, 0, 0, 0, 2, 0, 0, 0, CmdCommit, 0})
 	f.Add([]byte{CmdSpikes, 4, 0, 0, 0, 0, CmdStop, 0, 0x7f, 1, 1})
+	tmpl, err := NewDevice(board(f, "icebreaker"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	if e := (&deviceHost{tb: f, d: tmpl}).upload(good, crc); e != nil {
+		f.Fatal(e)
+	}
 	f.Fuzz(func(t *testing.T, script []byte) {
-		d, err := NewDevice(board(t, "icebreaker"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := &deviceHost{tb: t, d: d}
-		if e := h.upload(good, crc); e != nil {
-			t.Fatal(e)
-		}
+		d := new(Device)
+		*d = *tmpl // the committed image and its emulator are shared, read-only
+		h := &deviceHost{tb: t, d: d, seq: 1000}
 		// script: type, length, payload...; the same sequence number now and then.
 		for len(script) >= 2 {
 			typ, n := script[0], int(script[1])

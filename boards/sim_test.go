@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -15,6 +16,9 @@ import (
 // pseudo-terminal, opened as a serial port.
 func simBoard(t *testing.T, name string, baud int, f Faults) (*Sim, *Client) {
 	t.Helper()
+	if _, err := os.Stat("/dev/ptmx"); err != nil {
+		t.Skipf("no pseudo-terminals on this system: %v", err)
+	}
 	b := board(t, name)
 	sim, err := NewSim(b, baud, f)
 	if err != nil {

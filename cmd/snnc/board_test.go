@@ -33,6 +33,9 @@ func (s *syncBuffer) String() string {
 // the test's cleanup stops it and checks it ended well.
 func boardSim(t *testing.T, args ...string) string {
 	t.Helper()
+	if _, err := os.Stat("/dev/ptmx"); err != nil {
+		t.Skipf("no pseudo-terminals on this system: %v", err)
+	}
 	var out, errb syncBuffer
 	e := &env{stdout: &out, stderr: &errb, stop: make(chan struct{})}
 	done := make(chan int, 1)
