@@ -312,21 +312,29 @@ func (d *Device) step(p []byte) ([]byte, *nak) {
 	d.counters = d.sess.Counters()
 	info := StepInfo{Step: st.T, NSpikes: len(st.Spikes), Readout: st.Readout}
 	room := (d.board.MaxFrame - 10 - binary.MaxVarintLen64*len(st.Readout)) / 4
+	if p[0]&StepNoIDs != 0 {
+		room = 0
+	}
 	info.Spikes = st.Spikes[:max(0, min(room, len(st.Spikes)))]
 	return info.encode(), nil
 }
 
-// spikes returns the last step's spike ids from an index, as many as a frame holds.
+// spikes returns the last step's spike ids from an index: at most the count the
+// host asks for (a short answer survives a noisy line), and as many as a frame holds.
 func (d *Device) spikes(p []byte) ([]byte, *nak) {
-	if len(p) != 4 {
-		return nil, refuse(CodePayload, "SPIKES takes an index (4 bytes), got %d", len(p))
+	if len(p) != 4 && len(p) != 6 {
+		return nil, refuse(CodePayload, "SPIKES takes an index (4 bytes) and optionally a count (2), got %d bytes", len(p))
 	}
 	from := int(binary.LittleEndian.Uint32(p))
+	limit := d.board.MaxFrame / 4
+	if len(p) == 6 {
+		limit = min(limit, int(binary.LittleEndian.Uint16(p[4:])))
+	}
 	if from > len(d.last.Spikes) {
 		return nil, refuse(CodeRange, "spike index %d, the last step has %d spikes", from, len(d.last.Spikes))
 	}
 	ids := d.last.Spikes[from:]
-	ids = ids[:min(len(ids), d.board.MaxFrame/4)]
+	ids = ids[:min(len(ids), limit)]
 	return appendIDs(nil, ids), nil
 }
 

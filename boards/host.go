@@ -40,6 +40,8 @@ type Client struct {
 
 	maxPayload int
 	chunk      int // WRITE chunk bytes: halved on a noisy line, doubled back on a clean one
+	ids        int // ids an INPUT or SPIKES frame carries; below a frame's worth on a noisy line
+	cleanIDs   int
 	seq        uint16
 	reader     *Reader
 	inbox      []frameOrError

@@ -23,15 +23,20 @@ const (
 	CmdStop     byte = 0x07 // -> (nothing): the sample ends
 	CmdInput    byte = 0x08 // channels []u32: spikes added to the next step's input
 	CmdStep     byte = 0x09 // flags u8, channels []u32 -> StepInfo
-	CmdSpikes   byte = 0x0A // index u32 -> spike ids []u32 of the last step from index
+	CmdSpikes   byte = 0x0A // index u32 [, count u16] -> spike ids []u32 of the last step from index
 	CmdCounters byte = 0x0B // -> CounterInfo
 
 	Ack byte = 0x80
 	Nak byte = 0x81
 )
 
-// StepFlush in a STEP command's flags runs the readout-only step that ends a sample.
-const StepFlush = 1
+// Flags of a STEP command. StepFlush runs the readout-only step that ends a sample;
+// StepNoIDs asks for an answer without spike ids (SPIKES reads them in pieces), which
+// keeps answers short on a noisy line.
+const (
+	StepFlush = 1 << 0
+	StepNoIDs = 1 << 1
+)
 
 func typeName(t byte) string {
 	switch t {

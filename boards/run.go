@@ -1,6 +1,7 @@
 package boards
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/snnc/snnc/emulator"
@@ -80,31 +81,59 @@ func (c *Client) Run(id *IdentifyInfo, x emulator.Input) (*RunResult, error) {
 	return res, nil
 }
 
-// step sends one step's input channels (INPUT frames first when they do not fit
-// the STEP frame) and reads all of the step's spikes.
+// minIDs is the fewest ids an INPUT or SPIKES frame carries on a noisy line.
+const minIDs = 8
+
+// step sends one step's input channels and reads all of the step's spikes. On a
+// clean line that is one STEP whose answer carries the spikes. Once the line has
+// proved noisy, the channels go ahead in INPUT frames and the spikes come back in
+// SPIKES answers, c.ids at a time: short frames, each of which may be resent or, being
+// idempotent, resent with fewer ids. The STEP itself is never split or changed, since
+// a STEP sent anew (not resent) would run another step.
 func (c *Client) step(flags byte, ch []int32) (*StepInfo, error) {
-	per := (c.maxPayload - 1) / 4
+	full := (c.maxPayload - 1) / 4
+	if c.ids == 0 || c.ids > full {
+		c.ids = full
+	}
+	noisy := c.ids < full
+	per := full
+	if noisy {
+		per = 0
+		flags |= StepNoIDs
+	}
 	for len(ch) > per {
-		if _, err := c.call(CmdInput, appendIDs(nil, ch[:per]), 0); err != nil {
+		sent := 0
+		if err := c.adapt(func(tries int) error {
+			sent = min(len(ch), c.ids)
+			_, err := c.send(CmdInput, appendIDs(nil, ch[:sent]), 0, tries)
+			return err
+		}); err != nil {
 			return nil, err
 		}
-		ch = ch[per:]
+		ch = ch[sent:]
 	}
-	p, err := c.call(CmdStep, appendIDs([]byte{flags}, ch), 0)
+	retries := c.Stats.Retries
+	p, err := c.send(CmdStep, appendIDs([]byte{flags}, ch), 0, 2*c.Tries)
 	if err != nil {
 		return nil, err
+	}
+	if c.Stats.Retries-retries > 1 && !noisy {
+		c.ids = max(minIDs, full/2) // the line is noisy: short frames from the next step on
 	}
 	st, err := decodeStep(p)
 	if err != nil {
 		return nil, err
 	}
 	for len(st.Spikes) < st.NSpikes {
-		p, err := c.call(CmdSpikes, u32s(uint32(len(st.Spikes))), 0)
-		if err != nil {
-			return nil, err
-		}
-		more, err := decodeIDs(p, "SPIKES answer")
-		if err != nil {
+		var more []int32
+		if err := c.adapt(func(tries int) error {
+			q := append(u32s(uint32(len(st.Spikes))), byte(c.ids), byte(c.ids>>8))
+			p, err := c.send(CmdSpikes, q, 0, tries)
+			if err == nil {
+				more, err = decodeIDs(p, "SPIKES answer")
+			}
+			return err
+		}); err != nil {
 			return nil, err
 		}
 		if len(more) == 0 {
@@ -116,4 +145,26 @@ func (c *Client) step(flags byte, ch []int32) (*StepInfo, error) {
 		return nil, fmt.Errorf("boards: %s: the board reported %d spikes and sent %d", c.name, st.NSpikes, len(st.Spikes))
 	}
 	return st, nil
+}
+
+// adapt runs an idempotent exchange whose frames carry c.ids ids: with two tries
+// while c.ids can shrink, halving it after each failure, then with every try left;
+// sixty-four clean exchanges in a row double it back.
+func (c *Client) adapt(exchange func(tries int) error) error {
+	for {
+		if c.ids <= minIDs {
+			return exchange(c.Tries)
+		}
+		err := exchange(2)
+		if errors.Is(err, ErrTimeout) {
+			c.ids, c.cleanIDs = max(minIDs, c.ids/2), 0
+			continue
+		}
+		if err == nil {
+			if c.cleanIDs++; c.cleanIDs == 64 {
+				c.ids, c.cleanIDs = 2*c.ids, 0
+			}
+		}
+		return err
+	}
 }

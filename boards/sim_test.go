@@ -139,6 +139,25 @@ func TestFlashThroughFaults(t *testing.T) {
 	if rep.Link.Retries == 0 {
 		t.Error("no retransmissions on a faulty line")
 	}
+	// A run through the same line: resends of STEP are answered, not run again, and
+	// the inputs and spikes move in short frames once the line proves noisy.
+	x := digits(t, 1)[0]
+	x.T = 300
+	x.Bits = x.Bits[:x.T*x.NIn]
+	id, err := c.Identify()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Run(id, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sameRun(got, &emulate(t, img, []emulator.Input{x})[0]); err != nil {
+		t.Errorf("run through faults: %v", err)
+	}
+	if got.Counters.Duplicates == 0 {
+		t.Error("the board never saw a resent command: the replay went untested")
+	}
 }
 
 // An upload cut short resumes from the bytes the board acknowledged.
