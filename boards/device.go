@@ -343,7 +343,5 @@ func (d *Device) counterInfo() *CounterInfo {
 	if d.sess != nil {
 		c = d.sess.Counters()
 	}
-	return &CounterInfo{Steps: d.steps, NeuronUpdatesActive: c.NeuronUpdatesActive, NeuronUpdatesInactive: c.NeuronUpdatesInactive,
-		Spikes: c.Spikes, SynapticOps: c.SynapticOps, Packets: c.Packets, Deliveries: c.Deliveries, SpikesInTile: c.SpikesInTile,
-		FlitHopsEW: c.FlitHopsEW, FlitHopsNS: c.FlitHopsNS, FramesIn: d.framesIn, FramesBad: d.framesBad, Duplicates: d.dups}
+	return &CounterInfo{Steps: d.steps, Counters: c.Functional(), FramesIn: d.framesIn, FramesBad: d.framesBad, Duplicates: d.dups}
 }

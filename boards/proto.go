@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+
+	"github.com/snnc/snnc/emulator"
 )
 
 // ProtocolVersion is the version of docs/serial-protocol.md this package speaks.
@@ -244,26 +246,21 @@ func decodeStep(p []byte) (*StepInfo, error) {
 }
 
 // CounterInfo is the board's answer to COUNTERS: what the chip counted in the
-// current or last sample, and what the board's link counted since power-up.
+// current or last sample (the emulator's functional counters; the cycle-mode fields
+// stay zero) and what the board's link counted since power-up.
 type CounterInfo struct {
-	Steps                 int64 `json:"steps"`
-	NeuronUpdatesActive   int64 `json:"neuron_updates_active"`
-	NeuronUpdatesInactive int64 `json:"neuron_updates_inactive"`
-	Spikes                int64 `json:"spikes"`
-	SynapticOps           int64 `json:"synaptic_ops"`
-	Packets               int64 `json:"packets"`
-	Deliveries            int64 `json:"deliveries"`
-	SpikesInTile          int64 `json:"spikes_in_tile"`
-	FlitHopsEW            int64 `json:"flit_hops_east_west"`
-	FlitHopsNS            int64 `json:"flit_hops_north_south"`
-	FramesIn              int64 `json:"link_frames_received"`
-	FramesBad             int64 `json:"link_frames_damaged"`
-	Duplicates            int64 `json:"link_duplicates"`
+	Steps int64 `json:"steps"`
+	emulator.Counters
+	FramesIn   int64 `json:"link_frames_received"`
+	FramesBad  int64 `json:"link_frames_damaged"`
+	Duplicates int64 `json:"link_duplicates"`
 }
 
+// fields are the counters in their order on the wire.
 func (c *CounterInfo) fields() []*int64 {
-	return []*int64{&c.Steps, &c.NeuronUpdatesActive, &c.NeuronUpdatesInactive, &c.Spikes, &c.SynapticOps,
-		&c.Packets, &c.Deliveries, &c.SpikesInTile, &c.FlitHopsEW, &c.FlitHopsNS, &c.FramesIn, &c.FramesBad, &c.Duplicates}
+	k := &c.Counters
+	return []*int64{&c.Steps, &k.NeuronUpdatesActive, &k.NeuronUpdatesInactive, &k.Spikes, &k.SynapticOps,
+		&k.Packets, &k.Deliveries, &k.SpikesInTile, &k.FlitHopsEW, &k.FlitHopsNS, &c.FramesIn, &c.FramesBad, &c.Duplicates}
 }
 
 func (c *CounterInfo) encode() []byte {

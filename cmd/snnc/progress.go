@@ -20,20 +20,27 @@ func isTerminal(w any) bool {
 }
 
 func newBar(e *env, total int64, desc string) *bar {
+	return newBarWith(e, total, desc, progressbar.OptionShowIts(), progressbar.OptionThrottle(200*time.Millisecond))
+}
+
+// newByteBar is a bar over bytes: count, rate and time left in bytes.
+func newByteBar(e *env, total int64, desc string) *bar {
+	return newBarWith(e, total, desc, progressbar.OptionShowBytes(true), progressbar.OptionThrottle(100*time.Millisecond))
+}
+
+func newBarWith(e *env, total int64, desc string, opts ...progressbar.Option) *bar {
 	if !isTerminal(e.stderr) {
 		return &bar{}
 	}
-	return &bar{pb: progressbar.NewOptions64(total,
+	return &bar{pb: progressbar.NewOptions64(total, append([]progressbar.Option{
 		progressbar.OptionSetWriter(e.stderr),
 		progressbar.OptionSetDescription(desc),
 		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionSetWidth(24),
 		progressbar.OptionClearOnFinish(),
-	)}
+	}, opts...)...)}
 }
 
 func (b *bar) Set(n int) {
@@ -52,22 +59,4 @@ func (b *bar) Finish() {
 	if b.pb != nil {
 		b.pb.Finish()
 	}
-}
-
-// newByteBar is a bar over bytes: count, rate and time left in bytes.
-func newByteBar(e *env, total int64, desc string) *bar {
-	if !isTerminal(e.stderr) {
-		return &bar{}
-	}
-	return &bar{pb: progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(e.stderr),
-		progressbar.OptionSetDescription(desc),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionSetWidth(24),
-		progressbar.OptionClearOnFinish(),
-	)}
 }

@@ -162,16 +162,8 @@ func boardReadout(res *boards.RunResult) []float64 {
 }
 
 func addCounters(sum, c *boards.CounterInfo) {
-	sum.NeuronUpdatesActive += c.NeuronUpdatesActive
-	sum.NeuronUpdatesInactive += c.NeuronUpdatesInactive
-	sum.Spikes += c.Spikes
-	sum.SynapticOps += c.SynapticOps
-	sum.Packets += c.Packets
-	sum.Deliveries += c.Deliveries
-	sum.SpikesInTile += c.SpikesInTile
-	sum.FlitHopsEW += c.FlitHopsEW
-	sum.FlitHopsNS += c.FlitHopsNS
 	sum.Steps += c.Steps
+	sum.Counters.Add(c.Counters)
 	sum.FramesIn, sum.FramesBad, sum.Duplicates = c.FramesIn, c.FramesBad, c.Duplicates
 }
 
