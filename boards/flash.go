@@ -16,7 +16,8 @@ type FlashReport struct {
 	Resumed  int     `json:"resumed_at_byte"` // bytes the board already held from an interrupted upload
 	Rewrites int     `json:"regions_rewritten"`
 	Seconds  float64 `json:"seconds"`
-	// Efficiency is image bytes over wire bytes sent (frames, stuffing, resends).
+	// Efficiency is the image bytes this upload sent (all but the resumed ones) over
+	// the wire bytes the host sent (frames, stuffing, offsets, verification, resends).
 	Efficiency float64   `json:"payload_efficiency"`
 	Link       LinkStats `json:"link"`
 }
@@ -31,14 +32,27 @@ type FlashOptions struct {
 	// StopAfter, when positive, abandons the upload after that many bytes, as a
 	// pulled cable would (for tests of resumption).
 	StopAfter int
+	// Stop, when closed, abandons the upload at the next chunk (Ctrl-C). The board
+	// keeps what it acknowledged, and the next Flash of the image resumes there.
+	Stop <-chan struct{}
 }
 
 // verifyRegion is the span one VERIFY covers: a mismatch costs a rewrite of this
 // much, and a whole image costs a few commands.
 const verifyRegion = 16 << 10
 
-// ErrStopped is returned by Flash when FlashOptions.StopAfter ends it.
-var ErrStopped = errors.New("boards: upload stopped on request")
+// ErrStopped is wrapped by the error of an upload that FlashOptions.Stop or
+// StopAfter ended.
+var ErrStopped = errors.New("upload stopped")
+
+// StoppedError says how far a stopped upload got.
+type StoppedError struct{ Done, Total int }
+
+func (e *StoppedError) Error() string {
+	return fmt.Sprintf("boards: %v after %d of %d bytes; the board keeps them, and flashing the same image again resumes there", ErrStopped, e.Done, e.Total)
+}
+
+func (e *StoppedError) Unwrap() error { return ErrStopped }
 
 // Flash uploads an image, verifies every region by CRC, rewrites the regions that
 // differ and commits. An upload the board holds from an interrupted run with the
@@ -102,7 +116,7 @@ func (c *Client) Flash(img []byte, opt FlashOptions) (*FlashReport, error) {
 	rep.Seconds = time.Since(start).Seconds()
 	rep.Link = c.Stats
 	if c.Stats.WireBytes > 0 {
-		rep.Efficiency = float64(len(img)) / float64(c.Stats.WireBytes)
+		rep.Efficiency = float64(len(img)-rep.Resumed) / float64(c.Stats.WireBytes)
 	}
 	return rep, nil
 }
@@ -151,7 +165,12 @@ func (c *Client) writeRange(img []byte, lo, hi int, opt FlashOptions) error {
 	clean := 0
 	for off := lo; off < hi; {
 		if opt.StopAfter > 0 && off >= opt.StopAfter {
-			return ErrStopped
+			return &StoppedError{Done: off, Total: len(img)}
+		}
+		select {
+		case <-opt.Stop:
+			return &StoppedError{Done: off, Total: len(img)}
+		default:
 		}
 		end := min(off+c.chunk, hi)
 		tries := 2

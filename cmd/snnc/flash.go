@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/snnc/snnc/boards"
@@ -97,8 +99,22 @@ func (c *flashCmd) Run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("flash: %w", err)
 	}
+	// Ctrl-C stops between chunks, so that the board keeps every byte it acknowledged.
+	stop := make(chan struct{})
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-sig:
+			close(stop)
+		case <-finished:
+		}
+	}()
 	bar := newByteBar(e, int64(len(img)), fmt.Sprintf("flash %s", conn.board.Name))
-	rep, err := conn.client.Flash(img, boards.FlashOptions{Force: c.Force, Progress: func(done, _ int) { bar.Set(done) }})
+	rep, err := conn.client.Flash(img, boards.FlashOptions{Force: c.Force, Stop: stop, Progress: func(done, _ int) { bar.Set(done) }})
 	bar.Finish()
 	if err != nil {
 		return fmt.Errorf("flash: %s on %s: %w", conn.board.Name, conn.port, err)
@@ -112,8 +128,8 @@ func (c *flashCmd) Run(e *env) error {
 	if rep.Resumed > 0 {
 		fmt.Fprintf(e.stdout, "  resumed an interrupted upload at byte %d\n", rep.Resumed)
 	}
-	fmt.Fprintf(e.stdout, "  %.2f s at %d baud (%.1f kB/s of image); payload efficiency %.3f (%d wire bytes sent)\n",
-		rep.Seconds, conn.baud, float64(rep.Bytes)/rep.Seconds/1000, rep.Efficiency, l.WireBytes)
+	fmt.Fprintf(e.stdout, "  %.2f s at %d baud (%.1f kB of image a second); payload efficiency %.3f (%d wire bytes sent)\n",
+		rep.Seconds, conn.baud, float64(rep.Bytes-rep.Resumed)/rep.Seconds/1000, rep.Efficiency, l.WireBytes)
 	fmt.Fprintf(e.stdout, "  %d commands, %d retries (%d damaged answers, %d damaged commands, %d timeouts), %d regions rewritten\n",
 		l.Commands, l.Retries, l.Damaged, l.BoardNaks, l.Timeouts, rep.Rewrites)
 	return nil
