@@ -18,7 +18,7 @@ type coreBuild struct {
 	out    bool      // the current entry is a readout list of its own
 	map0   int       // axon-map entries expected
 	fanout int       // fan-out entries expected
-	worker int32     // the emit worker that writes this core
+	syns   int64     // non-zero synapses the core receives
 	bit    uint64    // bit offset of the next entry of the current list
 	inWord int       // entries of the current list in its current word
 }
@@ -92,23 +92,15 @@ func emitPass(st *state) error {
 		Arith: chipimage.Arithmetic(net.Arith),
 		Net:   chipimage.Network{Dt: net.Dt, StateExp: net.StateExp, AdaptShift: net.AdaptShift, ReadoutExp: net.Readout.Exp},
 	}
-	// Cores in physical order, split into ranges of about equal work per worker.
+	// Cores in physical order.
 	order := make([]int32, K)
 	for k := range order {
 		order[k] = int32(k)
 	}
 	slices.SortFunc(order, func(a, b int32) int { return int(st.pos[a]) - int(st.pos[b]) })
-	workers := max(1, min(parallel.Workers(st.opt.Workers), K))
-	total := 0
-	for _, u := range p.use {
-		total += u.words + u.entries + 1
-	}
-	done := 0
 	img.Cores = make([]chipimage.Core, K)
 	for i, k := range order {
 		b := &bs[k]
-		b.worker = int32(min(workers-1, done*workers/max(total, 1)))
-		done += p.use[k].words + p.use[k].entries + 1
 		c := &img.Cores[i]
 		b.c = c
 		c.Index = int(st.pos[k])
@@ -154,9 +146,7 @@ func emitPass(st *state) error {
 		sources = append(sources, int32(g.N+i))
 	}
 	axonOf := make([]int32, len(st.dst)) // per destination pair: the axon there
-	parallel.For(workers, workers, func(_, w int) {
-		st.emitSynapses(int32(w), bs, sources, axonOf, lay, exp)
-	})
+	st.emitSynapses(bs, order, sources, axonOf, lay, exp)
 	// Fan-out tables and the input map.
 	parallel.For(K, st.opt.Workers, func(_, i int) {
 		k := order[i]
@@ -191,9 +181,10 @@ func emitPass(st *state) error {
 	return nil
 }
 
-// markExps records in each core the exponents of the lists it receives: a source's
-// main exponent where its non-zero synapses into neurons (and into readout units,
-// when they share it) go, its readout exponent where its own readout list goes.
+// markExps records in each core the exponents of the lists it receives (a source's
+// main exponent where its non-zero synapses into neurons, and into readout units
+// when they share it, go; its readout exponent where its own readout list goes) and
+// counts the non-zero synapses each core receives.
 func markExps(st *state, bs []coreBuild, mainExp func(int) int, exp func(int, int) int) {
 	g := st.g
 	w := &st.net.Readout.W
@@ -202,7 +193,9 @@ func markExps(st *state, bs []coreBuild, mainExp func(int) int, exp func(int, in
 		m, i := g.mainRow(s)
 		for x := m.RowStart[i]; x < m.RowStart[i+1]; x++ {
 			if m.Mantissa[x] != 0 {
-				setExp(&bs[st.part.coreOf[m.Col[x]]].exps, me)
+				b := &bs[st.part.coreOf[m.Col[x]]]
+				setExp(&b.exps, me)
+				b.syns++
 			}
 		}
 		if s < g.N {
@@ -212,68 +205,111 @@ func markExps(st *state, bs []coreBuild, mainExp func(int) int, exp func(int, in
 			}
 			for x := w.RowStart[s]; x < w.RowStart[s+1]; x++ {
 				if w.Mantissa[x] != 0 {
-					setExp(&bs[st.part.coreOf[g.N+int(w.Col[x])]].exps, oe)
+					b := &bs[st.part.coreOf[g.N+int(w.Col[x])]]
+					setExp(&b.exps, oe)
+					b.syns++
 				}
 			}
 		}
 	}
 }
 
-// emitSynapses writes the axon tables, axon maps and synapse memories of the cores
-// worker w owns, visiting sources in source-id order.
-func (st *state) emitSynapses(w int32, bs []coreBuild, sources []int32, axonOf []int32, lay chipimage.Layout, exp func(int, int) int) {
-	g, p, net := st.g, st.part, st.net
-	where := make([]int32, p.cores) // per core: position in the source's destinations + 1
-	mine := make([]bool, p.cores)
+// emitChunk bounds the synapses one emit worker buckets at a time (20 bytes each).
+const emitChunk = 1 << 24
+
+// bucketed is one synapse on its way into its core's tables.
+type bucketed struct {
+	src   int32  // source
+	slot  int32  // target slot
+	mant  int32  // mantissa
+	dpos  int32  // the core's position in the source's destination list
+	delay uint16 // stored delay
+	out   bool   // part of the source's readout list
+}
+
+// emitSynapses writes the axon tables, axon maps and synapse memories of every core.
+//
+// Writing synapses in source order would touch a different core's tables at nearly
+// every synapse (every one, with uniform connectivity), and those random writes to
+// gigabytes of tables dominate. So the cores (in physical order) are cut into chunks
+// of at most emitChunk synapses; for each chunk a worker walks the sources in
+// source-id order and buckets the chunk's synapses by core, which keeps every core's
+// synapses in source order, then writes the chunk's cores one after the other.
+func (st *state) emitSynapses(bs []coreBuild, order, sources, axonOf []int32, lay chipimage.Layout, exp func(int, int) int) {
+	workers := max(1, min(parallel.Workers(st.opt.Workers), len(order)))
+	var total int64
 	for k := range bs {
-		mine[k] = bs[k].worker == w
+		total += bs[k].syns
 	}
-	// row appends the synapses of row i of m from source s (id sid) to the axons of
-	// their cores: a new chain when the source changes, a new entry when the list
-	// kind changes or the entry is full.
-	eb := uint64(lay.EntryBits())
-	row := func(s int, sid uint64, m *quant.Matrix, i, base, delayOff int, out bool, e int) {
-		lo, hi := m.RowStart[i], m.RowStart[i+1]
-		for x := lo; x < hi; x++ {
+	// Chunks of consecutive cores; at least one per worker when there is work.
+	limit := max(1, min(emitChunk, (total+int64(workers)-1)/int64(workers)))
+	chunkOf := make([]int32, len(bs))
+	var chunks [][]int32 // cores of each chunk, in physical order
+	var size int64
+	for i, k := range order {
+		if i == 0 || size > 0 && size+bs[k].syns > limit {
+			chunks = append(chunks, nil)
+			size = 0
+		}
+		c := len(chunks) - 1
+		chunks[c] = append(chunks[c], k)
+		chunkOf[k] = int32(c)
+		size += bs[k].syns
+	}
+	start := make([]int64, len(bs)) // per core: its first synapse in its chunk's buffer
+	for _, ks := range chunks {
+		var n int64
+		for _, k := range ks {
+			start[k] = n
+			n += bs[k].syns
+		}
+	}
+	at := slices.Clone(start) // per core: where its next synapse goes while bucketing
+	bufs := make([][]bucketed, workers)
+	wheres := make([][]int32, workers)
+	parallel.For(len(chunks), workers, func(w, ci int) {
+		if wheres[w] == nil {
+			wheres[w] = make([]int32, len(bs))
+		}
+		var n int64
+		for _, k := range chunks[ci] {
+			n += bs[k].syns
+		}
+		if int64(cap(bufs[w])) < n {
+			bufs[w] = make([]bucketed, n)
+		}
+		buf := bufs[w][:n]
+		st.bucket(int32(ci), chunkOf, at, sources, wheres[w], buf)
+		for _, k := range chunks[ci] {
+			b := &bs[k]
+			st.writeCore(b, buf[start[k]:start[k]+b.syns], axonOf, lay, exp)
+		}
+	})
+}
+
+// bucket fills buf with the non-zero synapses into the cores of chunk ci, visiting
+// sources in source-id order and each source's rows in matrix order; at[core] is
+// where the core's next synapse goes. where is scratch memory of one entry per core,
+// zero on entry and on return.
+func (st *state) bucket(ci int32, chunkOf []int32, at []int64, sources, where []int32, buf []bucketed) {
+	g, p, net := st.g, st.part, st.net
+	row := func(s int, m *quant.Matrix, i, base, delayOff int, out bool) {
+		for x := m.RowStart[i]; x < m.RowStart[i+1]; x++ {
 			mant := m.Mantissa[x]
 			if mant == 0 {
 				continue
 			}
 			u := base + int(m.Col[x])
 			k := p.coreOf[u]
-			if !mine[k] {
+			if chunkOf[k] != ci {
 				continue
 			}
 			delay := delayOff
 			if m.Delay != nil {
 				delay += int(m.Delay[x])
 			}
-			syn := chipimage.Synapse{Target: int(st.slot[u]), Delay: delay, Mantissa: mant}
-			b := &bs[k]
-			c := b.c
-			n := len(c.Axons)
-			if b.src == int32(s) && b.out == out && int(c.Axons[n-1].Count) < g.maxList {
-				lay.PutAt(c.Synapses, b.bit, syn)
-				b.next(&lay, eb)
-				c.Axons[n-1].Count++
-				continue
-			}
-			if b.src != int32(s) {
-				c.AxonMap = append(c.AxonMap, chipimage.AxonSource{Source: sid, Axon: n})
-				axonOf[st.dstStart[s]+int64(where[k]-1)] = int32(n)
-				b.src = int32(s)
-			} else {
-				c.Axons[n-1].More = true
-			}
-			b.out = out
-			first := 0
-			if n > 0 {
-				first = int(c.Axons[n-1].FirstWord) + lay.WordsFor(int(c.Axons[n-1].Count))
-			}
-			c.Axons = append(c.Axons, chipimage.Axon{FirstWord: uint32(first), Count: 1, Group: uint8(b.group(e))})
-			b.bit, b.inWord = uint64(first)*uint64(lay.WordBytes)*8, 0
-			lay.PutAt(c.Synapses, b.bit, syn)
-			b.next(&lay, eb)
+			buf[at[k]] = bucketed{src: int32(s), slot: st.slot[u], mant: mant, dpos: where[k] - 1, delay: uint16(delay), out: out}
+			at[k]++
 		}
 	}
 	for _, s32 := range sources {
@@ -281,7 +317,7 @@ func (st *state) emitSynapses(w int32, bs []coreBuild, sources []int32, axonOf [
 		d := st.destsOf(s)
 		any := false
 		for i, k := range d {
-			if mine[k] {
+			if chunkOf[k] == ci {
 				where[k] = int32(i + 1)
 				any = true
 			}
@@ -289,21 +325,63 @@ func (st *state) emitSynapses(w int32, bs []coreBuild, sources []int32, axonOf [
 		if !any {
 			continue
 		}
-		sid := st.sourceID(s)
 		if s < g.N {
-			e := exp(1, s)
-			row(s, sid, &net.Rec, s, 0, -1, false, e)
-			oe, split := exp(2, s), g.split[s]
-			if !split {
-				oe = e
-			}
-			row(s, sid, &net.Readout.W, s, g.N, 0, split, oe)
+			row(s, &net.Rec, s, 0, -1, false)
+			row(s, &net.Readout.W, s, g.N, 0, g.split[s])
 		} else {
-			row(s, sid, &net.In, s-g.N, 0, 0, false, exp(0, s-g.N))
+			row(s, &net.In, s-g.N, 0, 0, false)
 		}
 		for _, k := range d {
 			where[k] = 0
 		}
+	}
+}
+
+// writeCore appends a core's synapses, bucketed in source order, to its axon table,
+// axon map and synapse memory: a new chain when the source changes, a new entry when
+// the list kind changes or the entry is full. It records each chain's first entry
+// in axonOf, at the (source, core) pair's place in the destination lists.
+func (st *state) writeCore(b *coreBuild, syns []bucketed, axonOf []int32, lay chipimage.Layout, exp func(int, int) int) {
+	g := st.g
+	c := b.c
+	eb := uint64(lay.EntryBits())
+	for _, r := range syns {
+		syn := chipimage.Synapse{Target: int(r.slot), Delay: int(r.delay), Mantissa: r.mant}
+		n := len(c.Axons)
+		if b.src == r.src && b.out == r.out && int(c.Axons[n-1].Count) < g.maxList {
+			lay.PutAt(c.Synapses, b.bit, syn)
+			b.next(&lay, eb)
+			c.Axons[n-1].Count++
+			continue
+		}
+		s := int(r.src)
+		if b.src != r.src {
+			c.AxonMap = append(c.AxonMap, chipimage.AxonSource{Source: st.sourceID(s), Axon: n})
+			axonOf[st.dstStart[s]+int64(r.dpos)] = int32(n)
+			b.src = r.src
+		} else {
+			c.Axons[n-1].More = true
+		}
+		b.out = r.out
+		// The list's exponent: the readout row's for a readout list of its own,
+		// else the main row's (recurrent or input).
+		var e int
+		switch {
+		case r.out:
+			e = exp(2, s)
+		case s < g.N:
+			e = exp(1, s)
+		default:
+			e = exp(0, s-g.N)
+		}
+		first := 0
+		if n > 0 {
+			first = int(c.Axons[n-1].FirstWord) + lay.WordsFor(int(c.Axons[n-1].Count))
+		}
+		c.Axons = append(c.Axons, chipimage.Axon{FirstWord: uint32(first), Count: 1, Group: uint8(b.group(e))})
+		b.bit, b.inWord = uint64(first)*uint64(lay.WordBytes)*8, 0
+		lay.PutAt(c.Synapses, b.bit, syn)
+		b.next(&lay, eb)
 	}
 }
 

@@ -120,9 +120,12 @@ func (q *quantizer) checkStructure() {
 		m         *lsnn.Matrix
 	}{{"w_in", "input channel", &net.In}, {"w_rec", "neuron", &net.Rec}} {
 		var pre, post, ds []int
-		for _, s := range m.m.Synapses() {
-			if s.Delay > a.MaxDelay {
-				pre, post, ds = append(pre, s.Pre), append(post, s.Post), append(ds, s.Delay)
+		for i := 0; i < m.m.Rows; i++ {
+			cols, _, delays := m.m.Row(i)
+			for k, d := range delays {
+				if int(d) > a.MaxDelay {
+					pre, post, ds = append(pre, i), append(post, int(cols[k])), append(ds, int(d))
+				}
 			}
 		}
 		if len(ds) > 0 {
@@ -271,13 +274,16 @@ func (q *quantizer) chooseScale() {
 	ipos, ineg := make([]float64, N), make([]float64, N)
 	wm := 0.0
 	for _, m := range []*lsnn.Matrix{&net.In, &net.Rec} {
-		for _, s := range m.Synapses() {
-			if s.Weight > 0 {
-				ipos[s.Post] += s.Weight
+		// In place, in row order (the order of m.Col): no coordinate copy of a
+		// matrix that may hold 10^8 synapses.
+		for k, c := range m.Col {
+			w := m.Weight[k]
+			if w > 0 {
+				ipos[c] += w
 			} else {
-				ineg[s.Post] -= s.Weight
+				ineg[c] -= w
 			}
-			wm = max(wm, math.Abs(s.Weight)*q.gain(s.Post))
+			wm = max(wm, math.Abs(w)*q.gain(int(c)))
 		}
 	}
 	vb, xb := 0.0, 0.0
@@ -413,14 +419,17 @@ func (q *quantizer) readoutScale() {
 	nOut := net.NOut()
 	pos, neg := make([]float64, nOut), make([]float64, nOut)
 	wm := 0.0
-	for _, s := range net.Out.Synapses() {
-		z := adaptSup(gk, net.Neurons[s.Pre].NRef) // zhat <= this
-		if s.Weight > 0 {
-			pos[s.Post] += s.Weight * z
-		} else {
-			neg[s.Post] -= s.Weight * z
+	for i := 0; i < net.Out.Rows; i++ {
+		z := adaptSup(gk, net.Neurons[i].NRef) // zhat <= this
+		cols, ws, _ := net.Out.Row(i)
+		for k, c := range cols {
+			if w := ws[k]; w > 0 {
+				pos[c] += w * z
+			} else {
+				neg[c] -= w * z
+			}
+			wm = max(wm, math.Abs(ws[k])*gk)
 		}
-		wm = max(wm, math.Abs(s.Weight)*gk)
 	}
 	yb := 0.0
 	for k := range nOut {

@@ -1,8 +1,10 @@
 package quant
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -216,22 +218,30 @@ func (q *quantizer) timeConstants() []TimeConstant {
 	net, d := q.net, q.a.Decay
 	var out []TimeConstant
 	collect := func(name string, tau func(j int) (float64, bool), ch func(j int) decayChoice) {
-		byTau := map[float64][]int{}
+		// The neurons that have the time constant, sorted by it (stably: each
+		// group's ids stay ascending); a model may give every neuron its own, so
+		// this sorts one slice rather than filling a map of groups.
+		var ids []int
+		taus := make([]float64, len(net.Neurons))
 		for j := range net.Neurons {
-			if v, ok := tau(j); ok {
-				byTau[v] = append(byTau[v], j)
+			v, ok := tau(j)
+			taus[j] = v
+			if ok {
+				ids = append(ids, j)
 			}
 		}
-		var taus []float64
-		for v := range byTau {
-			taus = append(taus, v)
-		}
-		sort.Float64s(taus)
-		for _, v := range taus {
-			ids := byTau[v]
-			c := ch(ids[0])
-			out = append(out, TimeConstant{Name: name, Neurons: runs(ids), Count: len(ids), Requested: v, Effective: c.tau,
+		slices.SortStableFunc(ids, func(a, b int) int { return cmp.Compare(taus[a], taus[b]) })
+		for lo := 0; lo < len(ids); {
+			v := taus[ids[lo]]
+			hi := lo + 1
+			for hi < len(ids) && taus[ids[hi]] == v {
+				hi++
+			}
+			group := ids[lo:hi]
+			c := ch(group[0])
+			out = append(out, TimeConstant{Name: name, Neurons: runs(group), Count: len(group), Requested: v, Effective: c.tau,
 				Code: describeCode(c.code, d), RelError: c.tau/v - 1})
+			lo = hi
 		}
 	}
 	collect("tau_m", func(j int) (float64, bool) { return net.Neurons[j].TauM, true }, func(j int) decayChoice { return q.alpha[j] })
