@@ -20,9 +20,10 @@ type Port interface {
 // Client speaks the protocol to one board: stop-and-wait, one command in flight,
 // each sent until answered or out of tries.
 type Client struct {
-	port Port
-	name string // for errors: the port's name
-	baud int
+	port  Port
+	name  string // for errors: the port's name
+	board string // the board the host expects there
+	baud  int
 
 	// Tries is how many times a command is sent before the board is declared
 	// unresponsive; BaseTimeout is the wait for an answer beyond the time its bytes
@@ -70,7 +71,7 @@ type frameOrError struct {
 // NewClient talks to the board b on port p (named name in errors) at baud bits per
 // second; the baud only scales the timeouts, the port is already set up.
 func NewClient(p Port, name string, b *Board, baud int) *Client {
-	c := &Client{port: p, name: name, baud: baud, Tries: 8, BaseTimeout: 250 * time.Millisecond, Latency: 20 * time.Millisecond,
+	c := &Client{port: p, name: name, board: b.Name, baud: baud, Tries: 8, BaseTimeout: 250 * time.Millisecond, Latency: 20 * time.Millisecond,
 		maxPayload: b.MaxFrame, buf: make([]byte, 4096)}
 	c.reader = NewReader(MaxPayload)
 	if strings.HasPrefix(name, "/dev/pts/") {
@@ -233,6 +234,9 @@ func (c *Client) Identify() (*IdentifyInfo, error) {
 	}
 	if in.Protocol != ProtocolVersion {
 		return nil, fmt.Errorf("boards: %s: the board speaks protocol version %d, snnc speaks %d", c.name, in.Protocol, ProtocolVersion)
+	}
+	if in.Board != c.board {
+		return nil, fmt.Errorf("boards: %s: the board there is %s, not %s: name it with --board %s, or choose another port", c.name, in.Board, c.board, in.Board)
 	}
 	if in.MaxPayload < 64 || in.MaxPayload > MaxPayload {
 		return nil, fmt.Errorf("boards: %s: the board claims frames of %d bytes", c.name, in.MaxPayload)

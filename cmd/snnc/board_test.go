@@ -72,6 +72,12 @@ func TestFlashAndRunCommands(t *testing.T) {
 	port := boardSim(t, "--board", "icebreaker", "--baud", "3000000")
 	board := []string{"--board", "icebreaker", "--port", port, "--baud", "3000000"}
 
+	if code, _, stderr := snnc(t, append([]string{"run", "--input", poisson}, board...)...); code != 1 || !strings.Contains(stderr, "holds no image") {
+		t.Errorf("run before any flash: status %d, %q", code, stderr)
+	}
+	if code, _, stderr := snnc(t, "flash", other, "--board", "arty-a7-35t", "--port", port, "--baud", "3000000"); code != 1 || !strings.Contains(stderr, "the board there is icebreaker, not arty-a7-35t") {
+		t.Errorf("flash naming another board: status %d, %q", code, stderr)
+	}
 	code, out, stderr := snnc(t, append([]string{"flash", img, "--json"}, board...)...)
 	if code != 0 {
 		t.Fatalf("flash: status %d: %s", code, stderr)
