@@ -74,6 +74,10 @@ func NewClient(p Port, name string, b *Board, baud int) *Client {
 	c := &Client{port: p, name: name, board: b.Name, baud: baud, Tries: 8, BaseTimeout: 250 * time.Millisecond, Latency: 20 * time.Millisecond,
 		maxPayload: b.MaxFrame, buf: make([]byte, 4096)}
 	c.reader = NewReader(MaxPayload)
+	// The board replays its last answer to a command with the same type, sequence
+	// number and payload; a host that started at 1 could meet the last command of an
+	// earlier host and get its stale answer.
+	c.seq = uint16(time.Now().UnixNano() >> 10)
 	if strings.HasPrefix(name, "/dev/pts/") {
 		c.Latency = time.Millisecond // a pseudo-terminal (the board simulator) holds nothing back
 	}
