@@ -175,7 +175,7 @@ func (c *Client) writeRange(img []byte, lo, hi int, opt FlashOptions) error {
 		end := min(off+c.chunk, hi)
 		tries := 2
 		if c.chunk <= minChunk {
-			tries = c.Tries
+			tries = noiseTries * c.Tries
 		}
 		p, err := c.send(CmdWrite, append(u32s(uint32(off)), img[off:end]...), 0, tries)
 		if errors.Is(err, ErrTimeout) && c.chunk > minChunk {

@@ -95,10 +95,17 @@ var ErrTimeout = errors.New("no answer")
 // call sends one command and returns the ACK's payload. work is how long the board
 // may take to carry the command out. A NAK becomes a *NakError.
 func (c *Client) call(cmd byte, payload []byte, work time.Duration) ([]byte, error) {
-	return c.send(cmd, payload, work, c.Tries)
+	return c.send(cmd, payload, work, noiseTries*c.Tries)
 }
 
-// send is call with a limit of tries.
+// noiseTries: a command is sent up to this many times Tries while the board shows
+// it is alive by answering, if only with damaged frames. Resending is safe for every
+// command, since the board replays the answer to a resent one; on a line that
+// damages half the frames, Tries alone would fail a long upload now and then.
+const noiseTries = 8
+
+// send is call with a limit of sends. Whatever the limit, Tries sends in a row that
+// get no answer at all mean the board is not answering.
 func (c *Client) send(cmd byte, payload []byte, work time.Duration, tries int) ([]byte, error) {
 	c.seq++
 	c.Stats.Commands++
@@ -110,7 +117,9 @@ func (c *Client) send(cmd byte, payload []byte, work time.Duration, tries int) (
 	// The answer may be as large as the board's frames; both directions share the line.
 	wait := c.BaseTimeout + work + 2*c.lineTime(len(wire)+WireSize(c.maxPayload))
 	var why string
-	for try := 1; try <= tries; try++ {
+	silent := 0 // sends in a row without an answer
+	try := 1
+	for ; try <= tries && silent < c.Tries; try++ {
 		if try > 1 {
 			c.Stats.Retries++
 			if c.Log != nil {
@@ -128,7 +137,14 @@ func (c *Client) send(cmd byte, payload []byte, work time.Duration, tries int) (
 		if err != nil {
 			return nil, err
 		}
-		if reason != "" {
+		switch reason {
+		case "":
+		case timedOut:
+			silent++
+			why = reason
+			continue
+		default:
+			silent = 0
 			why = reason
 			continue
 		}
@@ -141,9 +157,15 @@ func (c *Client) send(cmd byte, payload []byte, work time.Duration, tries int) (
 		}
 		return ans.Payload, nil
 	}
-	return nil, fmt.Errorf("boards: %s: %w to %s after %d tries (%v each; last: %s): is the board powered, running the snnc bitstream and on this port?",
-		c.name, ErrTimeout, f, tries, wait.Round(time.Millisecond), why)
+	if silent == c.Tries {
+		return nil, fmt.Errorf("boards: %s: %w to %s after %d tries (%v each): is the board powered, running the snnc bitstream and on this port?",
+			c.name, ErrTimeout, f, try-1, wait.Round(time.Millisecond))
+	}
+	return nil, fmt.Errorf("boards: %s: %w to %s in %d tries (last: %s): the line damages too much; lower the baud rate or check the cable",
+		c.name, ErrTimeout, f, try-1, why)
 }
+
+const timedOut = "timed out"
 
 // await reads until the answer to seq arrives, the port fails, or the wait ends: at
 // the timeout, or settle after the first sign of damage (a damaged answer, or the
@@ -181,7 +203,7 @@ func (c *Client) await(seq uint16, wait, settle time.Duration) (Frame, string, e
 				return Frame{}, damage, nil
 			}
 			c.Stats.Timeouts++
-			return Frame{}, "timed out", nil
+			return Frame{}, timedOut, nil
 		}
 		if err := c.port.SetReadTimeout(left); err != nil {
 			return Frame{}, "", fmt.Errorf("boards: %s: %w", c.name, err)

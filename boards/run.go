@@ -113,7 +113,7 @@ func (c *Client) step(flags byte, ch []int32) (*StepInfo, error) {
 		ch = ch[sent:]
 	}
 	retries := c.Stats.Retries
-	p, err := c.send(CmdStep, appendIDs([]byte{flags}, ch), 0, 2*c.Tries)
+	p, err := c.call(CmdStep, appendIDs([]byte{flags}, ch), 0)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func (c *Client) step(flags byte, ch []int32) (*StepInfo, error) {
 func (c *Client) adapt(exchange func(tries int) error) error {
 	for {
 		if c.ids <= minIDs {
-			return exchange(c.Tries)
+			return exchange(noiseTries * c.Tries)
 		}
 		err := exchange(2)
 		if errors.Is(err, ErrTimeout) {
