@@ -3,6 +3,7 @@ package compiler_test
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/snnc/snnc/compiler"
 	"github.com/snnc/snnc/internal/npyarray"
 	"github.com/snnc/snnc/lsnn"
+	"github.com/snnc/snnc/lsnn/gen"
 	"github.com/snnc/snnc/lsnn/lsnntest"
 	"github.com/snnc/snnc/quant"
 	"github.com/snnc/snnc/targets"
@@ -462,5 +464,42 @@ func TestSkipCompress(t *testing.T) {
 	_, _, err = compiler.Compile(net, tg2, compiler.Options{})
 	if err == nil || !strings.Contains(err.Error(), "router (") || !strings.Contains(err.Error(), "has 2 (router.table_entries)") {
 		t.Fatalf("small tables: %v", err)
+	}
+}
+
+// TestReportDeterministic compiles a generated model spanning many blocks of sources
+// with one worker and with several, twice each, and requires the same report (but
+// for the pass times) and image every time: sums of floats such as the partition's
+// cut must not depend on which worker took which block.
+func TestReportDeterministic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a 40,000-neuron model four times")
+	}
+	cfg := gen.Default(40_000, 20, 3)
+	net, err := gen.Sparse(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := target(t, "loihi-mesh")
+	var first, firstImg []byte
+	for run, workers := range []int{1, 4, 4, 3} {
+		_, rep, img := compile(t, net, tg, compiler.Options{Workers: workers})
+		for i := range rep.Passes {
+			rep.Passes[i].Seconds, rep.Passes[i].CheckSeconds = 0, 0
+		}
+		js, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run == 0 {
+			first, firstImg = js, img
+			continue
+		}
+		if !bytes.Equal(img, firstImg) {
+			t.Fatalf("run %d (%d workers): the image differs from the first run's", run, workers)
+		}
+		if !bytes.Equal(js, first) {
+			t.Fatalf("run %d (%d workers): the report differs from the first run's:\n%s\nfirst:\n%s", run, workers, js, first)
+		}
 	}
 }

@@ -153,14 +153,22 @@ func (g *graph) scanner(coreOf []int32, cores int) *scanner {
 	return sc
 }
 
+// scanBlock is the number of consecutive sources a scan hands a worker at a time.
+const scanBlock = 4096
+
+// scanBlocks is the number of blocks a scan of g's sources has; source s is in
+// block s / scanBlock.
+func (g *graph) scanBlocks() int { return (g.S + scanBlock - 1) / scanBlock }
+
 // scan calls f(worker, s, dests) for every source s, on the scanner's workers in
 // blocks of sources. dests lists s's destination cores in the order its targets
-// first reach them; it is reused after f returns. f must only write per-worker or
-// per-source memory.
+// first reach them; it is reused after f returns. f must only write per-worker,
+// per-block or per-source memory: which worker gets which block depends on
+// scheduling, so results that must not (sums of floats) go per block.
 func (sc *scanner) scan(f func(worker, s int, d []dest)) {
 	g := sc.g
-	const block = 4096
-	blocks := (g.S + block - 1) / block
+	const block = scanBlock
+	blocks := g.scanBlocks()
 	bufs := make([][]dest, len(sc.where))
 	net := g.net
 	parallel.For(blocks, len(sc.where), func(worker, b int) {

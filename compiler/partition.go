@@ -174,7 +174,9 @@ type unitNeed struct {
 
 // measure computes every core's usage, every source's number of destination cores
 // and the cut (the packets per step that leave their core: every source's rate times
-// its destination cores other than its own) under a partition.
+// its destination cores other than its own) under a partition. The cut is summed per
+// block of sources and the blocks in order, so that it does not depend on which
+// worker scanned which block: the report must be byte-identical run to run.
 func (st *state) measure(coreOf []int32, cores int) ([]usage, []int32, float64) {
 	g := st.g
 	use := make([]usage, cores)
@@ -188,7 +190,7 @@ func (st *state) measure(coreOf []int32, cores int) ([]usage, []int32, float64) 
 		part[i] = make([]usage, cores)
 	}
 	dsize := make([]int32, g.S)
-	cuts := make([]float64, len(part))
+	cuts := make([]float64, g.scanBlocks())
 	sc.scan(func(w, s int, d []dest) {
 		pu := part[w]
 		remote := len(d)
@@ -199,7 +201,7 @@ func (st *state) measure(coreOf []int32, cores int) ([]usage, []int32, float64) 
 				remote--
 			}
 		}
-		cuts[w] += g.rate[s] * float64(remote)
+		cuts[s/scanBlock] += g.rate[s] * float64(remote)
 		dsize[s] = int32(len(d))
 		if s < g.N && len(d) > 0 {
 			if g.multicast {
@@ -210,8 +212,10 @@ func (st *state) measure(coreOf []int32, cores int) ([]usage, []int32, float64) 
 		}
 	})
 	cut := 0.0
-	for w, pu := range part {
-		cut += cuts[w]
+	for _, x := range cuts {
+		cut += x
+	}
+	for _, pu := range part {
 		for c := range use {
 			use[c].entries += pu[c].entries
 			use[c].words += pu[c].words
