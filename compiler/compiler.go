@@ -103,9 +103,8 @@ type state struct {
 	t   *targets.Target
 	src *lsnn.Network // dropped after quantize
 
-	net  *quant.Network // quantize
-	qrep *quant.Report
-	g    *graph
+	net *quant.Network // quantize
+	g   *graph
 
 	part     *partition // partition
 	slot     []int32    // per unit: base slot in its core

@@ -7,7 +7,8 @@
 // function and a required flag (optional passes may be skipped), and an invariant
 // checker runs after every pass. Options.DumpAfter prints the state after a pass.
 //
-//	quantize   quant.Quantize for the target; zero-mantissa synapses are dropped
+//	quantize   quant.QuantizeNetwork for the target (the network without quant's
+//	           report); zero-mantissa synapses are dropped
 //	partition  units (neurons, readout units) to cores: filled in index order up to
 //	           every per-core limit (neuron slots with ALIF cost, axon-table entries,
 //	           synapse-memory words as the target packs them); when fan-out tables

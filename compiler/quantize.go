@@ -9,11 +9,11 @@ import (
 // quantizePass maps the float network onto the target's integer arithmetic and
 // builds the graph the later passes walk. The float network is dropped afterwards.
 func quantizePass(st *state) error {
-	net, rep, err := quant.Quantize(st.src, st.t)
+	net, err := quant.QuantizeNetwork(st.src, st.t)
 	if err != nil {
 		return fmt.Errorf("compile: %w", err)
 	}
-	st.net, st.qrep = net, rep
+	st.net = net
 	rate := make([]float64, net.N()+net.NIn)
 	if r := st.opt.Rates; r != nil {
 		copy(rate, r.Neuron)

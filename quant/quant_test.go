@@ -34,6 +34,13 @@ func TestQuantizeIsDeterministic(t *testing.T) {
 		if d := cmp.Diff(q1, q1.Clone()); d != "" {
 			t.Errorf("%s: Clone differs:\n%s", name, d)
 		}
+		q3, err := QuantizeNetwork(net, tg)
+		if err != nil {
+			t.Fatalf("%s: QuantizeNetwork: %v", name, err)
+		}
+		if d := cmp.Diff(q1, q3); d != "" {
+			t.Errorf("%s: QuantizeNetwork differs from Quantize:\n%s", name, d)
+		}
 	}
 }
 

@@ -31,20 +31,53 @@ const (
 // to zero), it returns one *Error listing every problem, each naming the neurons or
 // synapses, the limit and the nearest representable value.
 func Quantize(net *lsnn.Network, t *targets.Target) (*Network, *Report, error) {
+	q, err := quantize(net, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	return q.out, q.report(), nil
+}
+
+// QuantizeNetwork is Quantize without the Report, for callers that need only the
+// network (the compiler): the report compares every synapse's weight with its float
+// value, a pass over all synapses that costs as much as the quantization itself on
+// large models. The Network is the one Quantize returns.
+func QuantizeNetwork(net *lsnn.Network, t *targets.Target) (*Network, error) {
+	q, err := quantize(net, t)
+	if err != nil {
+		return nil, err
+	}
+	return q.out, nil
+}
+
+// quantize checks the inputs and quantizes the network into the returned
+// quantizer's out.
+func quantize(net *lsnn.Network, t *targets.Target) (*quantizer, error) {
+	q, err := newQuantizer(net, t)
+	if err != nil {
+		return nil, err
+	}
+	if err := q.run(); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// newQuantizer checks the inputs of a quantization.
+func newQuantizer(net *lsnn.Network, t *targets.Target) (*quantizer, error) {
 	if net == nil {
-		return nil, nil, errors.New("quant: no network")
+		return nil, errors.New("quant: no network")
 	}
 	if t == nil {
-		return nil, nil, errors.New("quant: no target")
+		return nil, errors.New("quant: no target")
 	}
 	if err := net.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("quant: %w", err)
+		return nil, fmt.Errorf("quant: %w", err)
 	}
 	if err := t.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("quant: target %s: %w", t.Name, err)
+		return nil, fmt.Errorf("quant: target %s: %w", t.Name, err)
 	}
-	q := &quantizer{net: net, t: t, a: ArithmeticOf(t), N: net.N()}
-	return q.run()
+	return &quantizer{net: net, t: t, a: ArithmeticOf(t), N: net.N()}, nil
 }
 
 // quantizer holds one Quantize call's intermediate results, which the report reads.
@@ -66,7 +99,8 @@ type quantizer struct {
 	warnings []string
 }
 
-func (q *quantizer) run() (*Network, *Report, error) {
+// run quantizes the network into q.out.
+func (q *quantizer) run() error {
 	// Every stage goes on with the nearest representable value after a problem, so
 	// that one error lists every problem.
 	q.checkStructure()
@@ -77,12 +111,12 @@ func (q *quantizer) run() (*Network, *Report, error) {
 	q.readoutScale()
 	q.weights()
 	if len(q.p) > 0 {
-		return nil, nil, &Error{Target: q.t.Name, Problems: q.p}
+		return &Error{Target: q.t.Name, Problems: q.p}
 	}
 	if err := q.out.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("quant: internal error: the quantized network is invalid: %w", err)
+		return fmt.Errorf("quant: internal error: the quantized network is invalid: %w", err)
 	}
-	return q.out, q.report(), nil
+	return nil
 }
 
 // checkStructure reports refractory periods, ALIF neurons and delays the target
