@@ -388,6 +388,33 @@ func TestLayout(t *testing.T) {
 	}
 }
 
+// TestListReader: reading a list in order gives what Get gives entry by entry, on
+// layouts whose entries straddle bytes and words' ends, fill whole words, or are too
+// wide for one 64-bit load, up to the last byte of memory.
+func TestListReader(t *testing.T) {
+	for _, y := range []chipimage.Layout{
+		{TargetBits: 8, DelayBits: 4, MantissaBits: 8, PerWord: 3, WordBytes: 9},
+		{TargetBits: 12, DelayBits: 4, MantissaBits: 16, PerWord: 2, WordBytes: 8},
+		{TargetBits: 24, DelayBits: 8, MantissaBits: 30, PerWord: 1, WordBytes: 8},
+		{TargetBits: 7, DelayBits: 3, MantissaBits: 6, PerWord: 5, WordBytes: 11},
+	} {
+		rng := rand.New(rand.NewPCG(uint64(y.EntryBits()), 1))
+		mem := make([]byte, 7*y.WordBytes)
+		for i := range mem {
+			mem[i] = byte(rng.Uint32())
+		}
+		for first := 0; first < 3; first++ {
+			n := (7 - first) * y.PerWord
+			r := y.Reader(mem, first)
+			for k := 0; k < n; k++ {
+				if got, want := r.Next(), y.Get(mem, first, k); got != want {
+					t.Fatalf("%+v: list at word %d, entry %d: Next gives %+v, Get %+v", y, first, k, got, want)
+				}
+			}
+		}
+	}
+}
+
 // TestTinyFileHugeClaims: a small file whose header claims the largest mesh and
 // network is rejected without allocating what the claims would need.
 func TestTinyFileHugeClaims(t *testing.T) {

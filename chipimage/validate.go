@@ -692,8 +692,9 @@ func (v *validator) core(p int, sc *scratch) error {
 			x := c.Axons[e]
 			exp := c.Exponents[x.Group]
 			at := t.syn + int64(x.FirstWord)*int64(v.lay.WordBytes)
+			rd := v.lay.Reader(c.Synapses, int(x.FirstWord))
 			for k := 0; k < int(x.Count); k++ {
-				s := v.lay.Get(c.Synapses, int(x.FirstWord), k)
+				s := rd.Next()
 				bad := func(format string, args ...any) error {
 					return v.coreErr(p, at+int64(k/v.lay.PerWord*v.lay.WordBytes), "axon entry %d, synapse %d: %s", e, k, fmt.Sprintf(format, args...))
 				}

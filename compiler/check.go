@@ -274,8 +274,9 @@ func (st *state) checkImage() error {
 		for _, m := range c.AxonMap {
 			for e := m.Axon; ; e++ {
 				x := c.Axons[e]
+				rd := lay.Reader(c.Synapses, int(x.FirstWord))
 				for k := 0; k < int(x.Count); k++ {
-					syn := lay.Get(c.Synapses, int(x.FirstWord), k)
+					syn := rd.Next()
 					a.sum += tuple(m.Source, c.Index, syn.Target, syn.Mantissa, syn.Delay)
 					a.n++
 				}
