@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
+	"sort"
 
 	"github.com/snnc/snnc/chipimage"
 	"github.com/snnc/snnc/internal/parallel"
@@ -53,9 +54,9 @@ func setExp(x *[3]uint64, e int) { x[(e+64)/64] |= 1 << ((e + 64) % 64) }
 // exponent) its readout list, each split into entries of at most
 // max_synapses_per_axon synapses chained by the More flag.
 //
-// Workers own contiguous ranges of cores and write only those; each records the
-// axon it gives a (source, core) pair in an array parallel to the sources'
-// destination lists, from which the fan-out tables and the input map are built.
+// Workers own contiguous ranges of cores and write only those; the fan-out tables
+// and the input map then read each (source, core) pair's axon back from the axon
+// maps (emitFanouts).
 func emitPass(st *state) error {
 	g, t, p, net := st.g, st.t, st.part, st.net
 	K := p.cores
@@ -145,25 +146,9 @@ func emitPass(st *state) error {
 	for i := 0; i < g.NIn; i++ {
 		sources = append(sources, int32(g.N+i))
 	}
-	axonOf := make([]int32, len(st.dst)) // per destination pair: the axon there
-	st.emitSynapses(bs, order, sources, axonOf, lay, exp)
-	// Fan-out tables and the input map.
-	parallel.For(K, st.opt.Workers, func(_, i int) {
-		k := order[i]
-		c := bs[k].c
-		var buf []chipimage.Dest
-		for _, u := range members[k] {
-			if int(u) < g.N {
-				buf = st.fanout(int(u), axonOf, buf[:0])
-				c.Fanout = append(c.Fanout, buf...)
-				c.FanoutStart = append(c.FanoutStart, uint32(len(c.Fanout)))
-			}
-		}
-	})
-	img.Inputs.Start = make([]uint32, 1, g.NIn+1)
-	for i := 0; i < g.NIn; i++ {
-		img.Inputs.Dest = st.fanout(g.N+i, axonOf, img.Inputs.Dest)
-		img.Inputs.Start = append(img.Inputs.Start, uint32(len(img.Inputs.Dest)))
+	st.emitSynapses(bs, order, sources, lay, exp)
+	if err := st.emitFanouts(bs, order, members, img); err != nil {
+		return err
 	}
 	for k := range bs {
 		c := bs[k].c
@@ -214,7 +199,7 @@ func markExps(st *state, bs []coreBuild, mainExp func(int) int, exp func(int, in
 	}
 }
 
-// emitChunk bounds the synapses one emit worker buckets at a time (20 bytes each).
+// emitChunk bounds the synapses one emit worker buckets at a time (16 bytes each).
 const emitChunk = 1 << 24
 
 // bucketed is one synapse on its way into its core's tables.
@@ -222,7 +207,6 @@ type bucketed struct {
 	src   int32  // source
 	slot  int32  // target slot
 	mant  int32  // mantissa
-	dpos  int32  // the core's position in the source's destination list
 	delay uint16 // stored delay
 	out   bool   // part of the source's readout list
 }
@@ -235,7 +219,7 @@ type bucketed struct {
 // of at most emitChunk synapses; for each chunk a worker walks the sources in
 // source-id order and buckets the chunk's synapses by core, which keeps every core's
 // synapses in source order, then writes the chunk's cores one after the other.
-func (st *state) emitSynapses(bs []coreBuild, order, sources, axonOf []int32, lay chipimage.Layout, exp func(int, int) int) {
+func (st *state) emitSynapses(bs []coreBuild, order, sources []int32, lay chipimage.Layout, exp func(int, int) int) {
 	workers := max(1, min(parallel.Workers(st.opt.Workers), len(order)))
 	var total int64
 	for k := range bs {
@@ -266,11 +250,7 @@ func (st *state) emitSynapses(bs []coreBuild, order, sources, axonOf []int32, la
 	}
 	at := slices.Clone(start) // per core: where its next synapse goes while bucketing
 	bufs := make([][]bucketed, workers)
-	wheres := make([][]int32, workers)
 	parallel.For(len(chunks), workers, func(w, ci int) {
-		if wheres[w] == nil {
-			wheres[w] = make([]int32, len(bs))
-		}
 		var n int64
 		for _, k := range chunks[ci] {
 			n += bs[k].syns
@@ -279,19 +259,18 @@ func (st *state) emitSynapses(bs []coreBuild, order, sources, axonOf []int32, la
 			bufs[w] = make([]bucketed, n)
 		}
 		buf := bufs[w][:n]
-		st.bucket(int32(ci), chunkOf, at, sources, wheres[w], buf)
+		st.bucket(int32(ci), chunkOf, at, sources, buf)
 		for _, k := range chunks[ci] {
 			b := &bs[k]
-			st.writeCore(b, buf[start[k]:start[k]+b.syns], axonOf, lay, exp)
+			st.writeCore(b, buf[start[k]:start[k]+b.syns], lay, exp)
 		}
 	})
 }
 
 // bucket fills buf with the non-zero synapses into the cores of chunk ci, visiting
 // sources in source-id order and each source's rows in matrix order; at[core] is
-// where the core's next synapse goes. where is scratch memory of one entry per core,
-// zero on entry and on return.
-func (st *state) bucket(ci int32, chunkOf []int32, at []int64, sources, where []int32, buf []bucketed) {
+// where the core's next synapse goes.
+func (st *state) bucket(ci int32, chunkOf []int32, at []int64, sources []int32, buf []bucketed) {
 	g, p, net := st.g, st.part, st.net
 	row := func(s int, m *quant.Matrix, i, base, delayOff int, out bool) {
 		for x := m.RowStart[i]; x < m.RowStart[i+1]; x++ {
@@ -308,22 +287,14 @@ func (st *state) bucket(ci int32, chunkOf []int32, at []int64, sources, where []
 			if m.Delay != nil {
 				delay += int(m.Delay[x])
 			}
-			buf[at[k]] = bucketed{src: int32(s), slot: st.slot[u], mant: mant, dpos: where[k] - 1, delay: uint16(delay), out: out}
+			buf[at[k]] = bucketed{src: int32(s), slot: st.slot[u], mant: mant, delay: uint16(delay), out: out}
 			at[k]++
 		}
 	}
 	for _, s32 := range sources {
 		s := int(s32)
-		d := st.destsOf(s)
-		any := false
-		for i, k := range d {
-			if chunkOf[k] == ci {
-				where[k] = int32(i + 1)
-				any = true
-			}
-		}
-		if !any {
-			continue
+		if !slices.ContainsFunc(st.destsOf(s), func(k int32) bool { return chunkOf[k] == ci }) {
+			continue // none of the source's synapses goes to this chunk
 		}
 		if s < g.N {
 			row(s, &net.Rec, s, 0, -1, false)
@@ -331,17 +302,13 @@ func (st *state) bucket(ci int32, chunkOf []int32, at []int64, sources, where []
 		} else {
 			row(s, &net.In, s-g.N, 0, 0, false)
 		}
-		for _, k := range d {
-			where[k] = 0
-		}
 	}
 }
 
 // writeCore appends a core's synapses, bucketed in source order, to its axon table,
 // axon map and synapse memory: a new chain when the source changes, a new entry when
-// the list kind changes or the entry is full. It records each chain's first entry
-// in axonOf, at the (source, core) pair's place in the destination lists.
-func (st *state) writeCore(b *coreBuild, syns []bucketed, axonOf []int32, lay chipimage.Layout, exp func(int, int) int) {
+// the list kind changes or the entry is full.
+func (st *state) writeCore(b *coreBuild, syns []bucketed, lay chipimage.Layout, exp func(int, int) int) {
 	g := st.g
 	c := b.c
 	eb := uint64(lay.EntryBits())
@@ -357,7 +324,6 @@ func (st *state) writeCore(b *coreBuild, syns []bucketed, axonOf []int32, lay ch
 		s := int(r.src)
 		if b.src != r.src {
 			c.AxonMap = append(c.AxonMap, chipimage.AxonSource{Source: st.sourceID(s), Axon: n})
-			axonOf[st.dstStart[s]+int64(r.dpos)] = int32(n)
 			b.src = r.src
 		} else {
 			c.Axons[n-1].More = true
@@ -385,21 +351,93 @@ func (st *state) writeCore(b *coreBuild, syns []bucketed, axonOf []int32, lay ch
 	}
 }
 
+// emitFanouts builds the fan-out tables and the input map.
+//
+// On a unicast target a fan-out entry names the axon its destination core gave the
+// source. Every core's axon map is sorted by source id, and the sources are visited
+// here in source-id order, so the axon of (s, k) is the entry at a cursor into core
+// k's axon map that only moves forward: the maps are read as one sequential stream
+// per core instead of recording each axon at a random place of an array as large as
+// the destination lists. Workers own contiguous ranges of cores (in physical order,
+// so contiguous ranges of source ids) and start their cursors by binary search.
+func (st *state) emitFanouts(bs []coreBuild, order []int32, members [][]int32, img *chipimage.Image) error {
+	g := st.g
+	K := len(order)
+	nr := min(K, 4*parallel.Workers(st.opt.Workers)) // ranges of cores, for balance
+	errs := make([]error, nr+1)
+	curs := make([][]int32, parallel.Workers(st.opt.Workers))
+	// start sets the cursors at the first axon-map entries of source id >= id.
+	start := func(w int, id uint64) []int32 {
+		if g.multicast {
+			return nil
+		}
+		if curs[w] == nil {
+			curs[w] = make([]int32, len(bs))
+		}
+		for k := range bs {
+			m := bs[k].c.AxonMap
+			curs[w][k] = int32(sort.Search(len(m), func(j int) bool { return m[j].Source >= id }))
+		}
+		return curs[w]
+	}
+	n := uint64(st.t.Core.Neurons)
+	parallel.For(nr, st.opt.Workers, func(w, ri int) {
+		lo, hi := ri*K/nr, (ri+1)*K/nr
+		if lo == hi {
+			return
+		}
+		// Every source of cores order[lo:] has a source id of at least this.
+		cur := start(w, uint64(st.pos[order[lo]])*n)
+		var buf []chipimage.Dest
+		for _, k := range order[lo:hi] {
+			c := bs[k].c
+			for _, u := range members[k] {
+				if int(u) < g.N {
+					if buf, errs[ri] = st.fanout(int(u), bs, cur, buf[:0]); errs[ri] != nil {
+						return
+					}
+					c.Fanout = append(c.Fanout, buf...)
+					c.FanoutStart = append(c.FanoutStart, uint32(len(c.Fanout)))
+				}
+			}
+		}
+	})
+	cur := start(0, st.sourceID(g.N))
+	img.Inputs.Start = make([]uint32, 1, g.NIn+1)
+	for i := 0; i < g.NIn && errs[nr] == nil; i++ {
+		img.Inputs.Dest, errs[nr] = st.fanout(g.N+i, bs, cur, img.Inputs.Dest)
+		img.Inputs.Start = append(img.Inputs.Start, uint32(len(img.Inputs.Dest)))
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // fanout appends source s's fan-out entries: its destinations (core, axon) by
-// ascending physical core on a unicast target, or its key on a multicast one.
-func (st *state) fanout(s int, axonOf []int32, out []chipimage.Dest) []chipimage.Dest {
+// ascending physical core on a unicast target, or its key on a multicast one. cur
+// holds, per core, the axon-map entry of the next source that sends there (see
+// emitFanouts); fanout moves past s's entries.
+func (st *state) fanout(s int, bs []coreBuild, cur []int32, out []chipimage.Dest) ([]chipimage.Dest, error) {
 	d := st.destsOf(s)
 	if len(d) == 0 {
-		return out
+		return out, nil
 	}
+	id := st.sourceID(s)
 	if st.g.multicast {
-		return append(out, chipimage.Dest(st.sourceID(s)))
+		return append(out, chipimage.Dest(id)), nil
 	}
 	start := len(out)
-	base := st.dstStart[s]
-	for i, k := range d {
-		out = append(out, chipimage.UnicastDest(int(st.pos[k]), int(axonOf[base+int64(i)])))
+	for _, k := range d {
+		m, j := bs[k].c.AxonMap, cur[k]
+		if int(j) >= len(m) || m[j].Source != id {
+			return out, fmt.Errorf("compile: internal error: core %d: no axon-map entry for source %d where its fan-out expects one", bs[k].c.Index, id)
+		}
+		out = append(out, chipimage.UnicastDest(int(st.pos[k]), m[j].Axon))
+		cur[k]++
 	}
 	slices.Sort(out[start:]) // core << 32 | axon: by core
-	return out
+	return out, nil
 }
