@@ -260,6 +260,14 @@ func TestSemanticFaults(t *testing.T) {
 					}
 				}
 			}, ""},
+			{"fan-out entry dropped", func(img *chipimage.Image) {
+				// An axon its sender no longer reaches: delivery's walk in ranges
+				// of senders starts the next range past it, so it must notice the
+				// skipped map entry at the range's end.
+				c := &img.Cores[0]
+				c.Fanout = c.Fanout[:len(c.Fanout)-1]
+				c.FanoutStart[len(c.FanoutStart)-1]--
+			}, ""},
 			{"synapse target", func(img *chipimage.Image) {
 				c := &img.Cores[0]
 				lay := img.Layout()

@@ -927,95 +927,191 @@ func (v *validator) routers() error {
 
 // delivery checks that senders and axons name each other one to one. Senders are
 // visited in ascending source id (cores in order, neurons by slot, then input
-// channels), and every core's axon map is sorted by source, so each core keeps a
-// cursor into its map: a packet for core c from source S must find S at c's cursor
-// (with the axon the packet names, on a unicast target), and at the end every cursor
-// must have reached the end of its map. Workers own ranges of destination cores and
-// each walks all senders, checking only its cores.
+// channels), and every core's axon map is sorted by source (core checked both), so
+// each core keeps a cursor into its map: a packet for core c from source S must find
+// S at c's cursor (with the axon the packet names, on a unicast target), and at the
+// end every cursor must have reached the end of its map.
+//
+// The senders are cut into ranges (of cores, and the input channels), each walked
+// once by one worker with cursors of its own. A range's cursors start at the first
+// map entries whose sources are not below the range's first possible source id (at
+// 0 for the first range), and must end where the next range's start (at the maps'
+// ends for the last): since sources ascend and the maps are sorted, that is the
+// same as one cursor per core walked over all senders. Walking each fan-out entry
+// once, instead of once per worker, and reading every map as one stream per range,
+// is what makes the check fast on a large image. Any failure falls back to
+// deliveryAll, the single walk, so that the error reported is the one its order
+// finds.
 func (v *validator) delivery() error {
 	img, l := v.img, v.l
 	if len(img.Cores) == 0 {
 		return nil // inputs() found that no input-map entry names a core
 	}
+	tilePos := v.tilePos()
+	K := len(img.Cores)
+	nr := min(K, 4*max(1, len(v.scratch))) // ranges of cores; range nr is the inputs
+	lo := func(r int) int { return r * K / nr }
+	// starts[r][p]: where range r's cursor into core p's map starts, and so where
+	// range r-1's must end.
+	starts := make([][]int32, nr+2)
+	for r := range starts {
+		x := make([]int32, K)
+		for p := range img.Cores {
+			m := img.Cores[p].AxonMap
+			switch {
+			case r == 0:
+			case r == nr+1:
+				x[p] = int32(len(m))
+			default:
+				id := l.InputSource(0)
+				if r < nr {
+					id = l.NeuronSource(img.Cores[lo(r)].Index, 0)
+				}
+				x[p] = int32(sort.Search(len(m), func(j int) bool { return m[j].Source >= id }))
+			}
+		}
+		starts[r] = x
+	}
+	cur := make([][]int32, nr+1)
+	err := each(nr+1, func(w, r int) error {
+		c := slices.Clone(starts[r])
+		cur[r] = c
+		arrive := func(p int, src uint64, axon int) bool {
+			m := img.Cores[p].AxonMap
+			i := c[p]
+			if int(i) >= len(m) || m[i].Source != src || axon >= 0 && m[i].Axon != axon {
+				return false
+			}
+			c[p]++
+			return true
+		}
+		var ordinal int
+		if r < nr {
+			return v.walkSenders(v.scratchFor0(w), tilePos, lo(r), lo(r+1), false, &ordinal, arrive)
+		}
+		return v.walkSenders(v.scratchFor0(w), tilePos, K, K, true, &ordinal, arrive)
+	})
+	for r := 0; err == nil && r <= nr; r++ {
+		for p, i := range cur[r] {
+			if i != starts[r+1][p] { // entries i..starts[r+1][p]-1 were not reached
+				err = v.coreErr(p, tablesOf(&img.Cores[p]).amap+mapEntrySize*int64(i),
+					"axon-map entry %d: source %d sends it nothing (no fan-out or input-map entry reaches this axon)", i, img.Cores[p].AxonMap[i].Source)
+				break
+			}
+		}
+	}
+	if err != nil {
+		// Name the failure the single walk finds first; it finds one, since it
+		// checks the same property.
+		if errAll := v.deliveryAll(tilePos); errAll != nil {
+			return errAll
+		}
+	}
+	return err
+}
+
+// tilePos indexes the routers by tile on a multicast target, else is nil.
+func (v *validator) tilePos() *index {
+	if !v.l.Multicast() {
+		return nil
+	}
+	keys := make([]int32, len(v.img.Routers))
+	for p := range v.img.Routers {
+		keys[p] = int32(v.img.Routers[p].Tile)
+	}
+	return newIndex(v.l.Tiles(), keys)
+}
+
+// walkSenders passes every packet of the neurons of cores lo..hi-1 (by position),
+// then, if inputs, of the input channels, to arrive, which says whether the packet
+// is expected (axon is -1 on a multicast target); ordinal counts the senders
+// visited. It stops at the first error. (arrive reports a bool rather than taking a
+// function that builds the error: such a closure escapes, and allocating one per
+// fan-out entry cost most of the check's time.)
+func (v *validator) walkSenders(sc *scratch, tilePos *index, lo, hi int, inputs bool, ordinal *int, arrive func(p int, src uint64, axon int) bool) error {
+	img, l := v.img, v.l
+	for p := lo; p < hi; p++ {
+		c := &img.Cores[p]
+		t := tablesOf(c)
+		col, row := l.TileOf(c.Index)
+		for i := range c.Neurons {
+			*ordinal++
+			src := l.NeuronSource(c.Index, c.Neurons[i].Slot)
+			for j := c.FanoutStart[i]; j < c.FanoutStart[i+1]; j++ {
+				d := c.Fanout[j]
+				var err error
+				if l.Multicast() {
+					err = v.route(sc, tilePos, d.Key(), row*l.Cols+col, fmt.Sprintf("neuron %d", c.Neurons[i].ID), arrive)
+				} else {
+					if !arrive(v.corePos.pos(d.Core()), src, d.Axon()) {
+						err = v.coreErr(p, t.fanout+8*int64(j), "neuron %d sends to core %d, axon %d, which is not the axon core %d's map gives its source id %d",
+							c.Neurons[i].ID, d.Core(), d.Axon(), d.Core(), src)
+					}
+				}
+				if err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if !inputs {
+		return nil
+	}
+	in := &img.Inputs
+	for ch := 0; ch < img.Header.NIn; ch++ {
+		*ordinal++
+		src := l.InputSource(ch)
+		for j := in.Start[ch]; j < in.Start[ch+1]; j++ {
+			d := in.Dest[j]
+			var err error
+			if l.Multicast() {
+				err = v.route(sc, tilePos, d.Key(), l.HostRow*l.Cols+l.HostCol, fmt.Sprintf("input channel %d", ch), arrive)
+			} else {
+				if !arrive(v.corePos.pos(d.Core()), src, d.Axon()) {
+					err = v.secErr(tagInputs, img.off.inputs, 4*int64(img.Header.NIn+1)+8*int64(j),
+						"channel %d sends to core %d, axon %d, which is not the axon core %d's map gives its source id", ch, d.Core(), d.Axon(), d.Core())
+				}
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// deliveryAll is delivery's check as one walk over all senders with one cursor per
+// core: workers own ranges of destination cores and each walks all senders, checking
+// only its cores. It reports the failure of the first sender that fails, else the
+// first map entry no sender reached.
+func (v *validator) deliveryAll(tilePos *index) error {
+	img := v.img
 	workers := max(1, min(len(v.scratch), len(img.Cores)))
 	owner := func(p int) int { return p * workers / len(img.Cores) }
 	cursor := make([]int32, len(img.Cores))
-	var tilePos *index
-	if l.Multicast() {
-		keys := make([]int32, len(img.Routers))
-		for p := range img.Routers {
-			keys[p] = int32(img.Routers[p].Tile)
-		}
-		tilePos = newIndex(l.Tiles(), keys)
-	}
 	type failure struct {
 		at  int // sender ordinal
 		err error
 	}
 	fails := make([]failure, workers)
 	spread(workers, func(w int) {
-		sc := v.scratchFor0(w)
-		ordinal := 0
 		// arrive checks a packet of source src reaching core position p, naming
 		// axon (or -1 on a multicast target).
-		arrive := func(p int, src uint64, axon int, where func() error) error {
+		arrive := func(p int, src uint64, axon int) bool {
 			if owner(p) != w {
-				return nil
+				return true
 			}
 			m := img.Cores[p].AxonMap
 			i := cursor[p]
 			if int(i) >= len(m) || m[i].Source != src || axon >= 0 && m[i].Axon != axon {
-				return where()
+				return false
 			}
 			cursor[p]++
-			return nil
+			return true
 		}
-		fail := func(err error) { fails[w] = failure{ordinal, err} }
-		for p := range img.Cores {
-			c := &img.Cores[p]
-			t := tablesOf(c)
-			col, row := l.TileOf(c.Index)
-			for i := range c.Neurons {
-				ordinal++
-				src := l.NeuronSource(c.Index, c.Neurons[i].Slot)
-				for j := c.FanoutStart[i]; j < c.FanoutStart[i+1]; j++ {
-					d := c.Fanout[j]
-					var err error
-					if l.Multicast() {
-						err = v.route(sc, tilePos, d.Key(), row*l.Cols+col, fmt.Sprintf("neuron %d", c.Neurons[i].ID), arrive)
-					} else {
-						err = arrive(v.corePos.pos(d.Core()), src, d.Axon(), func() error {
-							return v.coreErr(p, t.fanout+8*int64(j), "neuron %d sends to core %d, axon %d, which is not the axon core %d's map gives its source id %d",
-								c.Neurons[i].ID, d.Core(), d.Axon(), d.Core(), src)
-						})
-					}
-					if err != nil {
-						fail(err)
-						return
-					}
-				}
-			}
-		}
-		in := &img.Inputs
-		for ch := 0; ch < img.Header.NIn; ch++ {
-			ordinal++
-			src := l.InputSource(ch)
-			for j := in.Start[ch]; j < in.Start[ch+1]; j++ {
-				d := in.Dest[j]
-				var err error
-				if l.Multicast() {
-					err = v.route(sc, tilePos, d.Key(), l.HostRow*l.Cols+l.HostCol, fmt.Sprintf("input channel %d", ch), arrive)
-				} else {
-					err = arrive(v.corePos.pos(d.Core()), src, d.Axon(), func() error {
-						return v.secErr(tagInputs, img.off.inputs, 4*int64(img.Header.NIn+1)+8*int64(j),
-							"channel %d sends to core %d, axon %d, which is not the axon core %d's map gives its source id", ch, d.Core(), d.Axon(), d.Core())
-					})
-				}
-				if err != nil {
-					fail(err)
-					return
-				}
-			}
+		ordinal := 0
+		if err := v.walkSenders(v.scratchFor0(w), tilePos, 0, len(img.Cores), true, &ordinal, arrive); err != nil {
+			fails[w] = failure{ordinal, err}
 		}
 	})
 	var first *failure
@@ -1047,7 +1143,7 @@ func (v *validator) scratchFor0(w int) *scratch {
 // route walks a multicast key from a tile through the routing tables: every router on
 // its way must have an entry for it and no tile may be visited twice; every core it
 // reaches is passed to arrive.
-func (v *validator) route(sc *scratch, tilePos *index, key uint64, tile int, who string, arrive func(p int, src uint64, axon int, where func() error) error) error {
+func (v *validator) route(sc *scratch, tilePos *index, key uint64, tile int, who string, arrive func(p int, src uint64, axon int) bool) error {
 	img, l := v.img, v.l
 	// Tiles visited by this key: a stamp per tile when the routing tables justify
 	// an array as long as the mesh, else a set.
@@ -1120,14 +1216,8 @@ func (v *validator) route(sc *scratch, tilePos *index, key uint64, tile int, who
 			}
 			core := tl*l.CoresPerTile + lc
 			p := v.corePos.pos(core)
-			where := func() error {
+			if p < 0 || !arrive(int(p), key, -1) {
 				return v.secErr(tagRouter, v.routerOff(int(rp)), -1, "%s: key %d is delivered to core %d, which has no axon for it", who, key, core)
-			}
-			if p < 0 {
-				return where()
-			}
-			if err := arrive(int(p), key, -1, where); err != nil {
-				return err
 			}
 		}
 	}
