@@ -121,7 +121,7 @@ func (d *Device) run(f Frame) ([]byte, *nak) {
 		d.endSample()
 		return nil, nil
 	case CmdInput:
-		return nil, d.input(f.Payload)
+		return nil, d.addInput(f.Payload)
 	case CmdStep:
 		return d.step(f.Payload)
 	case CmdSpikes:
@@ -279,8 +279,6 @@ func (d *Device) addInput(p []byte) *nak {
 	}
 	return nil
 }
-
-func (d *Device) input(p []byte) *nak { return d.addInput(p) }
 
 // step runs one hardware step with the pending input and the step's own channels.
 func (d *Device) step(p []byte) ([]byte, *nak) {
