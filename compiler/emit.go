@@ -15,7 +15,7 @@ import (
 type coreBuild struct {
 	c      *chipimage.Core
 	exps   [3]uint64 // exponents present, bit e+64
-	src    int32     // the source whose synapses are being appended, or -1
+	src    uint64    // 1 + the id of the source whose synapses are being appended, or 0
 	out    bool      // the current entry is a readout list of its own
 	map0   int       // axon-map entries expected
 	fanout int       // fan-out entries expected
@@ -71,9 +71,6 @@ func emitPass(st *state) error {
 		return exp(0, s-g.N)
 	}
 	bs := make([]coreBuild, K)
-	for k := range bs {
-		bs[k].src = -1
-	}
 	// Axon-map and fan-out entries per core, and the exponents each core needs.
 	for s := 0; s < g.S; s++ {
 		d := st.destsOf(s)
@@ -199,16 +196,25 @@ func markExps(st *state, bs []coreBuild, mainExp func(int) int, exp func(int, in
 	}
 }
 
-// emitChunk bounds the synapses one emit worker buckets at a time (16 bytes each).
-const emitChunk = 1 << 24
+// emitChunk bounds the synapses one emit worker buckets at a time (24 bytes each).
+const emitChunk = 1 << 23
 
 // bucketed is one synapse on its way into its core's tables.
 type bucketed struct {
-	src   int32  // source
+	id    uint64 // source id
 	slot  int32  // target slot
 	mant  int32  // mantissa
 	delay uint16 // stored delay
 	out   bool   // part of the source's readout list
+	exp   int8   // the exponent of the list it belongs to
+}
+
+// chunkRefs are the synapses of a range of sources into the cores of one chunk, in
+// source-id order: runs of (source, count) and each synapse's offset among its
+// source's synapses (main row, then readout row).
+type chunkRefs struct {
+	runs []uint64 // source << 32 | synapses
+	offs []uint32
 }
 
 // emitSynapses writes the axon tables, axon maps and synapse memories of every core.
@@ -216,9 +222,11 @@ type bucketed struct {
 // Writing synapses in source order would touch a different core's tables at nearly
 // every synapse (every one, with uniform connectivity), and those random writes to
 // gigabytes of tables dominate. So the cores (in physical order) are cut into chunks
-// of at most emitChunk synapses; for each chunk a worker walks the sources in
-// source-id order and buckets the chunk's synapses by core, which keeps every core's
-// synapses in source order, then writes the chunk's cores one after the other.
+// of at most emitChunk synapses. One pass over the sources in source-id order sorts
+// every synapse into its chunk (as a reference, 4 bytes); then, for each chunk, a
+// worker buckets the chunk's synapses by core, which keeps every core's synapses in
+// source order, and writes the chunk's cores one after the other. Every synapse is
+// read twice, whatever the number of chunks.
 func (st *state) emitSynapses(bs []coreBuild, order, sources []int32, lay chipimage.Layout, exp func(int, int) int) {
 	workers := max(1, min(parallel.Workers(st.opt.Workers), len(order)))
 	var total int64
@@ -248,9 +256,15 @@ func (st *state) emitSynapses(bs []coreBuild, order, sources []int32, lay chipim
 			n += bs[k].syns
 		}
 	}
+	// Ranges of sources, in source-id order, each sorted into the chunks by one worker.
+	C, R := len(chunks), min(len(sources), 4*workers)
+	refs := make([]chunkRefs, R*C) // range r, chunk c -> refs[r*C+c]
+	parallel.For(R, workers, func(_, r int) {
+		st.sortIntoChunks(sources[r*len(sources)/R:(r+1)*len(sources)/R], chunkOf, refs[r*C:(r+1)*C])
+	})
 	at := slices.Clone(start) // per core: where its next synapse goes while bucketing
 	bufs := make([][]bucketed, workers)
-	parallel.For(len(chunks), workers, func(w, ci int) {
+	parallel.For(C, workers, func(w, ci int) {
 		var n int64
 		for _, k := range chunks[ci] {
 			n += bs[k].syns
@@ -259,92 +273,128 @@ func (st *state) emitSynapses(bs []coreBuild, order, sources []int32, lay chipim
 			bufs[w] = make([]bucketed, n)
 		}
 		buf := bufs[w][:n]
-		st.bucket(int32(ci), chunkOf, at, sources, buf)
+		for r := 0; r < R; r++ {
+			st.bucket(&refs[r*C+ci], at, buf, exp)
+			refs[r*C+ci] = chunkRefs{}
+		}
 		for _, k := range chunks[ci] {
 			b := &bs[k]
-			st.writeCore(b, buf[start[k]:start[k]+b.syns], lay, exp)
+			st.writeCore(b, buf[start[k]:start[k]+b.syns], lay)
 		}
 	})
 }
 
-// bucket fills buf with the non-zero synapses into the cores of chunk ci, visiting
-// sources in source-id order and each source's rows in matrix order; at[core] is
-// where the core's next synapse goes.
-func (st *state) bucket(ci int32, chunkOf []int32, at []int64, sources []int32, buf []bucketed) {
+// synapseAt returns the matrix position, target unit, stored delay and list kind
+// (readout list or not) of source s's synapse at offset o among its synapses.
+func (st *state) synapseAt(s, o int) (m *quant.Matrix, x int, base, delayOff int, out bool) {
+	g, net := st.g, st.net
+	switch {
+	case s >= g.N:
+		return &net.In, net.In.RowStart[s-g.N] + o, 0, 0, false
+	case o < net.Rec.RowStart[s+1]-net.Rec.RowStart[s]:
+		return &net.Rec, net.Rec.RowStart[s] + o, 0, -1, false
+	default:
+		w := &net.Readout.W
+		return w, w.RowStart[s] + o - (net.Rec.RowStart[s+1] - net.Rec.RowStart[s]), g.N, 0, g.split[s]
+	}
+}
+
+// sortIntoChunks appends the non-zero synapses of sources (in their order) to the
+// chunk references of the chunks of their target cores.
+func (st *state) sortIntoChunks(sources []int32, chunkOf []int32, refs []chunkRefs) {
 	g, p, net := st.g, st.part, st.net
-	row := func(s int, m *quant.Matrix, i, base, delayOff int, out bool) {
-		for x := m.RowStart[i]; x < m.RowStart[i+1]; x++ {
-			mant := m.Mantissa[x]
-			if mant == 0 {
+	count := make([]uint32, len(refs))
+	var touched []int32
+	row := func(m *quant.Matrix, i, base int, o uint32) uint32 {
+		for x := m.RowStart[i]; x < m.RowStart[i+1]; x, o = x+1, o+1 {
+			if m.Mantissa[x] == 0 {
 				continue
 			}
-			u := base + int(m.Col[x])
-			k := p.coreOf[u]
-			if chunkOf[k] != ci {
-				continue
+			c := chunkOf[p.coreOf[base+int(m.Col[x])]]
+			if count[c] == 0 {
+				touched = append(touched, c)
 			}
-			delay := delayOff
-			if m.Delay != nil {
-				delay += int(m.Delay[x])
-			}
-			buf[at[k]] = bucketed{src: int32(s), slot: st.slot[u], mant: mant, delay: uint16(delay), out: out}
-			at[k]++
+			count[c]++
+			refs[c].offs = append(refs[c].offs, o)
 		}
+		return o
 	}
 	for _, s32 := range sources {
 		s := int(s32)
-		if !slices.ContainsFunc(st.destsOf(s), func(k int32) bool { return chunkOf[k] == ci }) {
-			continue // none of the source's synapses goes to this chunk
-		}
+		touched = touched[:0]
 		if s < g.N {
-			row(s, &net.Rec, s, 0, -1, false)
-			row(s, &net.Readout.W, s, g.N, 0, g.split[s])
+			o := row(&net.Rec, s, 0, 0)
+			row(&net.Readout.W, s, g.N, o)
 		} else {
-			row(s, &net.In, s-g.N, 0, 0, false)
+			row(&net.In, s-g.N, 0, 0)
 		}
+		for _, c := range touched {
+			refs[c].runs = append(refs[c].runs, uint64(s)<<32|uint64(count[c]))
+			count[c] = 0
+		}
+	}
+}
+
+// bucket puts the synapses of one range of sources into one chunk's buffer, by core;
+// at[core] is where the core's next synapse goes.
+func (st *state) bucket(refs *chunkRefs, at []int64, buf []bucketed, exp func(int, int) int) {
+	g, p := st.g, st.part
+	offs := refs.offs
+	for _, run := range refs.runs {
+		s, n := int(run>>32), int(uint32(run))
+		id := st.sourceID(s)
+		mainExp, outExp := 0, 0
+		if s < g.N {
+			mainExp, outExp = exp(1, s), exp(2, s)
+		} else {
+			mainExp = exp(0, s-g.N)
+		}
+		for _, o := range offs[:n] {
+			m, x, base, delay, out := st.synapseAt(s, int(o))
+			u := base + int(m.Col[x])
+			k := p.coreOf[u]
+			if m.Delay != nil {
+				delay += int(m.Delay[x])
+			}
+			e := mainExp
+			if out {
+				e = outExp
+			}
+			buf[at[k]] = bucketed{id: id, slot: st.slot[u], mant: m.Mantissa[x], delay: uint16(delay), out: out, exp: int8(e)}
+			at[k]++
+		}
+		offs = offs[n:]
 	}
 }
 
 // writeCore appends a core's synapses, bucketed in source order, to its axon table,
 // axon map and synapse memory: a new chain when the source changes, a new entry when
 // the list kind changes or the entry is full.
-func (st *state) writeCore(b *coreBuild, syns []bucketed, lay chipimage.Layout, exp func(int, int) int) {
+func (st *state) writeCore(b *coreBuild, syns []bucketed, lay chipimage.Layout) {
 	g := st.g
 	c := b.c
 	eb := uint64(lay.EntryBits())
 	for _, r := range syns {
 		syn := chipimage.Synapse{Target: int(r.slot), Delay: int(r.delay), Mantissa: r.mant}
 		n := len(c.Axons)
-		if b.src == r.src && b.out == r.out && int(c.Axons[n-1].Count) < g.maxList {
+		if b.src == r.id+1 && b.out == r.out && int(c.Axons[n-1].Count) < g.maxList {
 			lay.PutAt(c.Synapses, b.bit, syn)
 			b.next(&lay, eb)
 			c.Axons[n-1].Count++
 			continue
 		}
-		s := int(r.src)
-		if b.src != r.src {
-			c.AxonMap = append(c.AxonMap, chipimage.AxonSource{Source: st.sourceID(s), Axon: n})
-			b.src = r.src
+		if b.src != r.id+1 {
+			c.AxonMap = append(c.AxonMap, chipimage.AxonSource{Source: r.id, Axon: n})
+			b.src = r.id + 1
 		} else {
 			c.Axons[n-1].More = true
 		}
 		b.out = r.out
-		// The list's exponent: the readout row's for a readout list of its own,
-		// else the main row's (recurrent or input).
-		var e int
-		switch {
-		case r.out:
-			e = exp(2, s)
-		case s < g.N:
-			e = exp(1, s)
-		default:
-			e = exp(0, s-g.N)
-		}
 		first := 0
 		if n > 0 {
 			first = int(c.Axons[n-1].FirstWord) + lay.WordsFor(int(c.Axons[n-1].Count))
 		}
-		c.Axons = append(c.Axons, chipimage.Axon{FirstWord: uint32(first), Count: 1, Group: uint8(b.group(e))})
+		c.Axons = append(c.Axons, chipimage.Axon{FirstWord: uint32(first), Count: 1, Group: uint8(b.group(int(r.exp)))})
 		b.bit, b.inWord = uint64(first)*uint64(lay.WordBytes)*8, 0
 		lay.PutAt(c.Synapses, b.bit, syn)
 		b.next(&lay, eb)
@@ -355,30 +405,32 @@ func (st *state) writeCore(b *coreBuild, syns []bucketed, lay chipimage.Layout, 
 //
 // On a unicast target a fan-out entry names the axon its destination core gave the
 // source. Every core's axon map is sorted by source id, and the sources are visited
-// here in source-id order, so the axon of (s, k) is the entry at a cursor into core
-// k's axon map that only moves forward: the maps are read as one sequential stream
-// per core instead of recording each axon at a random place of an array as large as
-// the destination lists. Workers own contiguous ranges of cores (in physical order,
-// so contiguous ranges of source ids) and start their cursors by binary search.
+// here in source-id order, so the axon of (s, k) is the first entry of what remains
+// of core k's axon map, and visiting it drops it: the maps are read as one sequential
+// stream per core instead of recording each axon at a random place of an array as
+// large as the destination lists. Workers own contiguous ranges of cores (in
+// physical order, so contiguous ranges of source ids) and find where their part of
+// each map starts by binary search.
 func (st *state) emitFanouts(bs []coreBuild, order []int32, members [][]int32, img *chipimage.Image) error {
 	g := st.g
 	K := len(order)
 	nr := min(K, 4*parallel.Workers(st.opt.Workers)) // ranges of cores, for balance
 	errs := make([]error, nr+1)
-	curs := make([][]int32, parallel.Workers(st.opt.Workers))
-	// start sets the cursors at the first axon-map entries of source id >= id.
-	start := func(w int, id uint64) []int32 {
+	rests := make([][][]chipimage.AxonSource, parallel.Workers(st.opt.Workers))
+	// from sets, per core, what remains of its axon map from the first entry of
+	// source id >= id.
+	from := func(w int, id uint64) [][]chipimage.AxonSource {
 		if g.multicast {
 			return nil
 		}
-		if curs[w] == nil {
-			curs[w] = make([]int32, len(bs))
+		if rests[w] == nil {
+			rests[w] = make([][]chipimage.AxonSource, len(bs))
 		}
 		for k := range bs {
 			m := bs[k].c.AxonMap
-			curs[w][k] = int32(sort.Search(len(m), func(j int) bool { return m[j].Source >= id }))
+			rests[w][k] = m[sort.Search(len(m), func(j int) bool { return m[j].Source >= id }):]
 		}
-		return curs[w]
+		return rests[w]
 	}
 	n := uint64(st.t.Core.Neurons)
 	parallel.For(nr, st.opt.Workers, func(w, ri int) {
@@ -387,13 +439,13 @@ func (st *state) emitFanouts(bs []coreBuild, order []int32, members [][]int32, i
 			return
 		}
 		// Every source of cores order[lo:] has a source id of at least this.
-		cur := start(w, uint64(st.pos[order[lo]])*n)
+		rest := from(w, uint64(st.pos[order[lo]])*n)
 		var buf []chipimage.Dest
 		for _, k := range order[lo:hi] {
 			c := bs[k].c
 			for _, u := range members[k] {
 				if int(u) < g.N {
-					if buf, errs[ri] = st.fanout(int(u), bs, cur, buf[:0]); errs[ri] != nil {
+					if buf, errs[ri] = st.fanout(int(u), bs, rest, buf[:0]); errs[ri] != nil {
 						return
 					}
 					c.Fanout = append(c.Fanout, buf...)
@@ -402,10 +454,10 @@ func (st *state) emitFanouts(bs []coreBuild, order []int32, members [][]int32, i
 			}
 		}
 	})
-	cur := start(0, st.sourceID(g.N))
+	rest := from(0, st.sourceID(g.N))
 	img.Inputs.Start = make([]uint32, 1, g.NIn+1)
 	for i := 0; i < g.NIn && errs[nr] == nil; i++ {
-		img.Inputs.Dest, errs[nr] = st.fanout(g.N+i, bs, cur, img.Inputs.Dest)
+		img.Inputs.Dest, errs[nr] = st.fanout(g.N+i, bs, rest, img.Inputs.Dest)
 		img.Inputs.Start = append(img.Inputs.Start, uint32(len(img.Inputs.Dest)))
 	}
 	for _, err := range errs {
@@ -417,10 +469,10 @@ func (st *state) emitFanouts(bs []coreBuild, order []int32, members [][]int32, i
 }
 
 // fanout appends source s's fan-out entries: its destinations (core, axon) by
-// ascending physical core on a unicast target, or its key on a multicast one. cur
-// holds, per core, the axon-map entry of the next source that sends there (see
-// emitFanouts); fanout moves past s's entries.
-func (st *state) fanout(s int, bs []coreBuild, cur []int32, out []chipimage.Dest) ([]chipimage.Dest, error) {
+// ascending physical core on a unicast target, or its key on a multicast one. rest
+// holds, per core, its axon map from the entry of the next source that sends there
+// on (see emitFanouts); fanout moves past s's entries.
+func (st *state) fanout(s int, bs []coreBuild, rest [][]chipimage.AxonSource, out []chipimage.Dest) ([]chipimage.Dest, error) {
 	d := st.destsOf(s)
 	if len(d) == 0 {
 		return out, nil
@@ -431,12 +483,12 @@ func (st *state) fanout(s int, bs []coreBuild, cur []int32, out []chipimage.Dest
 	}
 	start := len(out)
 	for _, k := range d {
-		m, j := bs[k].c.AxonMap, cur[k]
-		if int(j) >= len(m) || m[j].Source != id {
+		m := rest[k]
+		if len(m) == 0 || m[0].Source != id {
 			return out, fmt.Errorf("compile: internal error: core %d: no axon-map entry for source %d where its fan-out expects one", bs[k].c.Index, id)
 		}
-		out = append(out, chipimage.UnicastDest(int(st.pos[k]), m[j].Axon))
-		cur[k]++
+		out = append(out, chipimage.UnicastDest(int(st.pos[k]), m[0].Axon))
+		rest[k] = m[1:]
 	}
 	slices.Sort(out[start:]) // core << 32 | axon: by core
 	return out, nil
