@@ -238,6 +238,11 @@ func (st *state) checkImage() error {
 		n   int64
 	}
 	workers := parallel.Workers(st.opt.Workers)
+	// Per unit, its physical core and slot in one word: one random read a synapse.
+	unitAt := make([]uint64, g.U)
+	for u := range unitAt {
+		unitAt[u] = uint64(st.pos[p.coreOf[u]])<<32 | uint64(st.slot[u])
+	}
 	want := make([]acc, workers)
 	const block = 4096
 	parallel.For((g.S+block-1)/block, workers, func(w, b int) {
@@ -246,7 +251,8 @@ func (st *state) checkImage() error {
 			src := st.sourceID(s)
 			add := func(m *quant.Matrix, x int, u int, d int) {
 				if m.Mantissa[x] != 0 {
-					a.sum += tuple(src, int(st.pos[p.coreOf[u]]), int(st.slot[u]), m.Mantissa[x], d)
+					at := unitAt[u]
+					a.sum += tuple(src, int(at>>32), int(uint32(at)), m.Mantissa[x], d)
 					a.n++
 				}
 			}
