@@ -89,6 +89,7 @@ type quantizer struct {
 	p   problems
 
 	alpha, rho []decayChoice // per neuron; rho is zero for LIF neurons
+	gains      []float64     // per neuron, 1 - alpha as quantized (dense: read once per synapse)
 	kappa      decayChoice
 	alif       []bool // neurons quantized as ALIF
 
@@ -216,9 +217,11 @@ func (q *quantizer) chooseDecays() {
 		}
 		m.ids, m.taus = append(m.ids, j), append(m.taus, tau)
 	}
+	q.gains = make([]float64, q.N)
 	for j, nr := range net.Neurons {
 		ch := chooseDecay(nr.TauM, net.Dt, d)
 		q.alpha[j] = ch
+		q.gains[j] = 1 - ch.factor
 		if !ch.ok {
 			note(missKey("tau_m", ch.slow), j, nr.TauM, ch)
 		}
@@ -283,7 +286,7 @@ func (q *quantizer) weightRange() float64 {
 }
 
 // gain is 1 - alpha of neuron j as quantized: the factor folded into its weights.
-func (q *quantizer) gain(j int) float64 { return 1 - q.alpha[j].factor }
+func (q *quantizer) gain(j int) float64 { return q.gains[j] }
 
 // adaptSup bounds b = beta-free threshold adaptation of an ALIF neuron: with spikes
 // at most every n_ref + 1 steps, b <= (1 - rho) / (1 - rho^(n_ref + 1)).
@@ -488,7 +491,6 @@ func (q *quantizer) readoutScale() {
 type folded struct {
 	name string
 	src  *lsnn.Matrix
-	wf   []float64 // folded weights in accumulator units, per synapse
 	pos  []float64 // per row: the largest positive folded weight
 	neg  []float64 // per row: the largest |negative| folded weight
 	cnt  []int     // per row: synapses
@@ -505,20 +507,22 @@ func (q *quantizer) weights() {
 		{name: "w_rec", src: &net.Rec},
 		{name: "w_out", src: &net.Out},
 	}
+	// fold is synapse k of matrix mi in accumulator units. It is computed twice
+	// (for the row statistics, then for the mantissa) rather than stored: a float
+	// per synapse is 800 MB at 10^8 synapses.
+	fold := func(mi, k int) float64 {
+		m := mats[mi].src
+		if mi == 2 {
+			return m.Weight[k] * gk * sOut
+		}
+		return m.Weight[k] * q.gain(int(m.Col[k])) * sIn
+	}
 	for mi, f := range mats {
 		m := f.src
-		f.wf = make([]float64, m.NNZ())
 		f.pos, f.neg, f.cnt = make([]float64, m.Rows), make([]float64, m.Rows), make([]int, m.Rows)
 		for i := 0; i < m.Rows; i++ {
 			for k := m.RowStart[i]; k < m.RowStart[i+1]; k++ {
-				j := int(m.Col[k])
-				var w float64
-				if mi == 2 {
-					w = m.Weight[k] * gk * sOut
-				} else {
-					w = m.Weight[k] * q.gain(j) * sIn
-				}
-				f.wf[k] = w
+				w := fold(mi, k)
 				if w > 0 {
 					f.pos[i] = max(f.pos[i], w)
 				} else {
@@ -619,7 +623,7 @@ func (q *quantizer) weights() {
 		for i := 0; i < m.Rows; i++ {
 			e := q.out.Groups[qm.RowGroup[i]].Exponent
 			for k := m.RowStart[i]; k < m.RowStart[i+1]; k++ {
-				qm.Mantissa[k] = int32(min(max(roundAway(math.Ldexp(f.wf[k], -e)), mlo), mhi))
+				qm.Mantissa[k] = int32(min(max(roundAway(math.Ldexp(fold(mi, k), -e)), mlo), mhi))
 			}
 		}
 		*out[mi] = qm
