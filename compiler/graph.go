@@ -51,21 +51,34 @@ func newGraph(net *quant.Network, t *targets.Target, rate []float64, workers int
 	for j := 0; j < N; j++ {
 		g.split[j] = exp(&net.Rec, j) != exp(&net.Readout.W, j)
 	}
-	// Transpose: count in-edges per unit, then fill by source order.
+	// Transpose: count in-edges per unit, then fill by source order. Each worker
+	// owns a range of units and scans every synapse, keeping those into its range:
+	// the counts and writes, random under uniform connectivity, are split between
+	// the workers, and every unit's in-edges stay in source order.
+	W := parallel.Workers(workers)
+	unitRange := func(w int) (lo, hi int) { return w * g.U / W, (w + 1) * g.U / W }
 	g.inStart = make([]int64, g.U+1)
 	cnt := g.inStart[1:]
-	countCols := func(m *quant.Matrix, base int) {
-		for k, c := range m.Col {
-			if m.Mantissa[k] != 0 {
-				cnt[base+int(c)]++
-			} else {
+	for _, m := range []*quant.Matrix{&net.In, &net.Rec, &net.Readout.W} {
+		for _, x := range m.Mantissa {
+			if x == 0 {
 				g.zero++
 			}
 		}
 	}
-	countCols(&net.In, 0)
-	countCols(&net.Rec, 0)
-	countCols(&net.Readout.W, N)
+	parallel.For(W, W, func(_, w int) {
+		lo, hi := unitRange(w)
+		countCols := func(m *quant.Matrix, base int) {
+			for k, c := range m.Col {
+				if u := base + int(c); u >= lo && u < hi && m.Mantissa[k] != 0 {
+					cnt[u]++
+				}
+			}
+		}
+		countCols(&net.In, 0)
+		countCols(&net.Rec, 0)
+		countCols(&net.Readout.W, N)
+	})
 	for u := 0; u < g.U; u++ {
 		g.inStart[u+1] += g.inStart[u]
 	}
@@ -73,12 +86,17 @@ func newGraph(net *quant.Network, t *targets.Target, rate []float64, workers int
 	g.inSrc = make([]int32, g.nnz)
 	fill := make([]int64, g.U)
 	copy(fill, g.inStart[:g.U])
-	for s := 0; s < g.S; s++ {
-		g.targets(s, func(u int, _ bool) {
-			g.inSrc[fill[u]] = int32(s)
-			fill[u]++
-		})
-	}
+	parallel.For(W, W, func(_, w int) {
+		lo, hi := unitRange(w)
+		for s := 0; s < g.S; s++ {
+			g.targets(s, func(u int, _ bool) {
+				if u >= lo && u < hi {
+					g.inSrc[fill[u]] = int32(s)
+					fill[u]++
+				}
+			})
+		}
+	})
 	return g
 }
 
