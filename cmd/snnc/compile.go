@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -57,6 +58,13 @@ func (c *compileCmd) Run(e *env) error {
 	tg, err := loadTarget(c.Target)
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		// A large compilation's heap is a few big arrays without pointers, which
+		// the collector need not scan: collecting at 25% growth instead of 100%
+		// cuts the peak memory of 10^8 synapses by about a quarter at no cost in
+		// time (measured in the README's scale table).
+		debug.SetGCPercent(25)
 	}
 	hash, err := fileHash(c.Model)
 	if err != nil {

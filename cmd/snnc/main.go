@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 
 	"github.com/alecthomas/kong"
 )
@@ -35,6 +36,8 @@ type cli struct {
 	Flash    flashCmd    `cmd:"" help:"Upload a chip image to a dev board over its serial line: verify, then commit."`
 	Run      runCmd      `cmd:"" help:"Stream input spikes to the image on a board and collect its spikes, readouts and counters."`
 	BoardSim boardSimCmd `cmd:"" name:"board-sim" help:"Behave as a dev board on a pseudo-terminal, running uploaded images in the emulator."`
+
+	CPUProfile string `name:"cpuprofile" placeholder:"FILE" help:"Write a CPU profile of the command to FILE (go tool pprof)."`
 }
 
 // env is what commands print to; tests swap it.
@@ -76,6 +79,14 @@ func run(args []string, e *env) (status int) {
 		fmt.Fprintf(e.stderr, "snnc: %v\n", err)
 		return 2
 	}
+	if c.CPUProfile != "" {
+		stop, err := startCPUProfile(c.CPUProfile)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "snnc: %v\n", err)
+			return 1
+		}
+		defer stop()
+	}
 	if err := ctx.Run(); err != nil {
 		fmt.Fprintf(e.stderr, "snnc: %v\n", err)
 		var ue usageError
@@ -85,4 +96,17 @@ func run(args []string, e *env) (status int) {
 		return 1
 	}
 	return 0
+}
+
+// startCPUProfile profiles the process into path until the returned function runs.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
