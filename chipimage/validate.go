@@ -947,6 +947,9 @@ func (v *validator) delivery() error {
 	if len(img.Cores) == 0 {
 		return nil // inputs() found that no input-map entry names a core
 	}
+	if !l.Multicast() {
+		return v.deliveryByReceiver()
+	}
 	tilePos := v.tilePos()
 	K := len(img.Cores)
 	nr := min(K, 4*max(1, len(v.scratch))) // ranges of cores; range nr is the inputs
@@ -1010,6 +1013,58 @@ func (v *validator) delivery() error {
 		// Name the failure the single walk finds first; it finds one, since it
 		// checks the same property.
 		if errAll := v.deliveryAll(tilePos); errAll != nil {
+			return errAll
+		}
+	}
+	return err
+}
+
+// receiverBlock is the number of receiving cores whose cursors one walk of
+// deliveryByReceiver keeps: their map heads and cursors stay in a core's cache.
+const receiverBlock = 1024
+
+// deliveryByReceiver is delivery on a unicast target, where a packet's receiver is
+// read off its fan-out entry. Under uniform connectivity every fan-out entry names
+// a core at random, and with cursors for every core each entry costs a few misses
+// of every cache. So the receiving cores are cut into blocks of receiverBlock (at
+// least one per worker); each block is checked by one walk over all senders that
+// skips the packets for other blocks: the fan-out tables are read once per block,
+// as streams, and the cursors a walk moves fit in cache. Any failure falls back to
+// deliveryAll, to report the first failure in sender order.
+func (v *validator) deliveryByReceiver() error {
+	img := v.img
+	K := len(img.Cores)
+	nb := min(K, max(len(v.scratch), (K+receiverBlock-1)/receiverBlock))
+	err := each(nb, func(w, b int) error {
+		lo, hi := b*K/nb, (b+1)*K/nb
+		rest := make([][]AxonSource, hi-lo)
+		for p := range rest {
+			rest[p] = img.Cores[lo+p].AxonMap
+		}
+		arrive := func(p int, src uint64, axon int) bool {
+			if p < lo || p >= hi {
+				return true
+			}
+			m := rest[p-lo]
+			if len(m) == 0 || m[0].Source != src || m[0].Axon != axon {
+				return false
+			}
+			rest[p-lo] = m[1:]
+			return true
+		}
+		var ordinal int
+		if err := v.walkSenders(v.scratchFor0(w), nil, 0, K, true, &ordinal, arrive); err != nil {
+			return err
+		}
+		for p, m := range rest {
+			if len(m) > 0 {
+				return fmt.Errorf("core %d: an axon-map entry is not reached", img.Cores[lo+p].Index)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if errAll := v.deliveryAll(nil); errAll != nil {
 			return errAll
 		}
 	}
