@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/snnc/snnc/internal/parallel"
 	"github.com/snnc/snnc/lsnn"
 	"github.com/snnc/snnc/targets"
 )
@@ -309,19 +310,33 @@ func (q *quantizer) chooseScale() {
 	net, a := q.net, q.a
 	N := q.N
 	ipos, ineg := make([]float64, N), make([]float64, N)
-	wm := 0.0
-	for _, m := range []*lsnn.Matrix{&net.In, &net.Rec} {
-		// In place, in row order (the order of m.Col): no coordinate copy of a
-		// matrix that may hold 10^8 synapses.
-		for k, c := range m.Col {
-			w := m.Weight[k]
-			if w > 0 {
-				ipos[c] += w
-			} else {
-				ineg[c] -= w
+	// In place, in row order (the order of m.Col): no coordinate copy of a matrix
+	// that may hold 10^8 synapses. Each worker owns a range of columns and scans
+	// every synapse: a column's sum is taken in row order whatever the workers.
+	W := parallel.Workers(0)
+	wms := make([]float64, W)
+	parallel.For(W, W, func(_, r int) {
+		lo, hi := int32(r*N/W), int32((r+1)*N/W)
+		wm := 0.0
+		for _, m := range []*lsnn.Matrix{&net.In, &net.Rec} {
+			for k, c := range m.Col {
+				if c < lo || c >= hi {
+					continue
+				}
+				w := m.Weight[k]
+				if w > 0 {
+					ipos[c] += w
+				} else {
+					ineg[c] -= w
+				}
+				wm = max(wm, math.Abs(w)*q.gain(int(c)))
 			}
-			wm = max(wm, math.Abs(w)*q.gain(int(c)))
 		}
+		wms[r] = wm
+	})
+	wm := 0.0
+	for _, x := range wms {
+		wm = max(wm, x)
 	}
 	vb, xb := 0.0, 0.0
 	b0min, b0max := math.Inf(1), 0.0
@@ -520,7 +535,7 @@ func (q *quantizer) weights() {
 	for mi, f := range mats {
 		m := f.src
 		f.pos, f.neg, f.cnt = make([]float64, m.Rows), make([]float64, m.Rows), make([]int, m.Rows)
-		for i := 0; i < m.Rows; i++ {
+		forRows(m.Rows, func(i int) {
 			for k := m.RowStart[i]; k < m.RowStart[i+1]; k++ {
 				w := fold(mi, k)
 				if w > 0 {
@@ -530,7 +545,7 @@ func (q *quantizer) weights() {
 				}
 				f.cnt[i]++
 			}
-		}
+		})
 	}
 	mlo, mhi := targets.SignedRange(a.MantissaBits)
 	eLo := min(max(0, a.ExponentMin), a.ExponentMax)
@@ -616,18 +631,29 @@ func (q *quantizer) weights() {
 			Mantissa: make([]int32, m.NNZ()), RowGroup: rowGroup[mi]}
 		if m.Delay != nil {
 			qm.Delay = make([]uint16, m.NNZ())
-			for k, d := range m.Delay {
-				qm.Delay[k] = uint16(min(int(d), a.MaxDelay))
-			}
 		}
-		for i := 0; i < m.Rows; i++ {
+		forRows(m.Rows, func(i int) {
 			e := q.out.Groups[qm.RowGroup[i]].Exponent
 			for k := m.RowStart[i]; k < m.RowStart[i+1]; k++ {
 				qm.Mantissa[k] = int32(min(max(roundAway(math.Ldexp(fold(mi, k), -e)), mlo), mhi))
+				if qm.Delay != nil {
+					qm.Delay[k] = uint16(min(int(m.Delay[k]), a.MaxDelay))
+				}
 			}
-		}
+		})
 		*out[mi] = qm
 	}
+}
+
+// forRows calls f for every row in [0, rows), on all cores in blocks of rows. f
+// must write only its row's results.
+func forRows(rows int, f func(i int)) {
+	const block = 4096
+	parallel.For((rows+block-1)/block, 0, func(_, b int) {
+		for i := b * block; i < min(rows, (b+1)*block); i++ {
+			f(i)
+		}
+	})
 }
 
 func maxOf(xs []float64) float64 {
