@@ -1,6 +1,7 @@
 package chipimage
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -1027,38 +1028,52 @@ const receiverBlock = 1024
 // read off its fan-out entry. Under uniform connectivity every fan-out entry names
 // a core at random, and with cursors for every core each entry costs a few misses
 // of every cache. So the receiving cores are cut into blocks of receiverBlock (at
-// least one per worker); each block is checked by one walk over all senders that
-// skips the packets for other blocks: the fan-out tables are read once per block,
-// as streams, and the cursors a walk moves fit in cache. Any failure falls back to
-// deliveryAll, to report the first failure in sender order.
+// least one per worker), each checked by one worker with cursors for its block
+// alone, which stay in cache. Every fan-out list is sorted by core (core and
+// inputs checked that), so a block's packets of one sender are a run found by
+// binary search. Any failure falls back to deliveryAll, to report the first
+// failure in sender order.
 func (v *validator) deliveryByReceiver() error {
-	img := v.img
+	img, l := v.img, v.l
 	K := len(img.Cores)
 	nb := min(K, max(len(v.scratch), (K+receiverBlock-1)/receiverBlock))
-	err := each(nb, func(w, b int) error {
+	err := each(nb, func(_, b int) error {
 		lo, hi := b*K/nb, (b+1)*K/nb
+		first, last := img.Cores[lo].Index, img.Cores[hi-1].Index
 		rest := make([][]AxonSource, hi-lo)
 		for p := range rest {
 			rest[p] = img.Cores[lo+p].AxonMap
 		}
-		arrive := func(p int, src uint64, axon int) bool {
-			if p < lo || p >= hi {
-				return true
+		fail := errors.New("a packet finds no axon-map entry")
+		send := func(src uint64, ds []Dest) error {
+			i := sort.Search(len(ds), func(j int) bool { return ds[j].Core() >= first })
+			for ; i < len(ds) && ds[i].Core() <= last; i++ {
+				p := v.corePos.pos(ds[i].Core()) - lo
+				m := rest[p]
+				if len(m) == 0 || m[0].Source != src || m[0].Axon != ds[i].Axon() {
+					return fail
+				}
+				rest[p] = m[1:]
 			}
-			m := rest[p-lo]
-			if len(m) == 0 || m[0].Source != src || m[0].Axon != axon {
-				return false
+			return nil
+		}
+		for p := range img.Cores {
+			c := &img.Cores[p]
+			for i := range c.Neurons {
+				if err := send(l.NeuronSource(c.Index, c.Neurons[i].Slot), c.Fanout[c.FanoutStart[i]:c.FanoutStart[i+1]]); err != nil {
+					return err
+				}
 			}
-			rest[p-lo] = m[1:]
-			return true
 		}
-		var ordinal int
-		if err := v.walkSenders(v.scratchFor0(w), nil, 0, K, true, &ordinal, arrive); err != nil {
-			return err
+		in := &img.Inputs
+		for ch := 0; ch < img.Header.NIn; ch++ {
+			if err := send(l.InputSource(ch), in.Dest[in.Start[ch]:in.Start[ch+1]]); err != nil {
+				return err
+			}
 		}
-		for p, m := range rest {
+		for _, m := range rest {
 			if len(m) > 0 {
-				return fmt.Errorf("core %d: an axon-map entry is not reached", img.Cores[lo+p].Index)
+				return errors.New("an axon-map entry is not reached")
 			}
 		}
 		return nil
