@@ -284,8 +284,10 @@ func (st *state) emitSynapses(bs []coreBuild, order, sources []int32, lay chipim
 	})
 }
 
-// synapseAt returns the matrix position, target unit, stored delay and list kind
-// (readout list or not) of source s's synapse at offset o among its synapses.
+// synapseAt locates source s's synapse at offset o among its synapses (main row,
+// then readout row): its matrix and position there, the unit its column counts
+// from, what its stored delay adds to the matrix delay, and whether it belongs to
+// a readout list of its own.
 func (st *state) synapseAt(s, o int) (m *quant.Matrix, x int, base, delayOff int, out bool) {
 	g, net := st.g, st.net
 	switch {
