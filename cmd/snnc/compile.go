@@ -61,9 +61,10 @@ func (c *compileCmd) Run(e *env) error {
 	}
 	if os.Getenv("GOGC") == "" {
 		// A large compilation's heap is a few big arrays without pointers, which
-		// the collector need not scan: collecting at 25% growth instead of 100%
-		// cuts the peak memory of 10^8 synapses by about a quarter at no cost in
-		// time (measured in the README's scale table).
+		// the collector need not scan, so collecting at 25% growth instead of 100%
+		// costs little time. On 10^6 neurons x 100 synapses (snnc gen --locality
+		// 0.9), GOGC=100 against GOGC=25 in one run: peak RSS 5.9 against 4.5 GB,
+		// 66 against 61 s of CPU (/usr/bin/time).
 		debug.SetGCPercent(25)
 	}
 	hash, err := fileHash(c.Model)
