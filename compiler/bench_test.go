@@ -55,3 +55,36 @@ func BenchmarkCompile(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkValidate validates the image of a uniform random network (the case where
+// every fan-out entry names a random core) for loihi-mesh: the check the compiler
+// runs after emit and WriteTo runs again. The 1M case runs with -bench1m.
+//
+//	go test ./compiler -run '^$' -bench Validate -benchtime 1x [-bench1m]
+func BenchmarkValidate(b *testing.B) {
+	sizes := []int{100_000}
+	if *bench1M {
+		sizes = append(sizes, 1_000_000)
+	}
+	tg := target(b, "loihi-mesh")
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("neurons=%d", n), func(b *testing.B) {
+			net, err := gen.Sparse(gen.Default(n, 100, 1))
+			if err != nil {
+				b.Fatal(err)
+			}
+			img, _, err := compiler.Compile(net, tg, compiler.Options{ModelHash: [32]byte{1}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			net = nil
+			runtime.GC()
+			b.ResetTimer()
+			for b.Loop() {
+				if err := img.Validate(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
