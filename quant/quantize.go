@@ -90,7 +90,7 @@ type quantizer struct {
 	p   problems
 
 	alpha, rho []decayChoice // per neuron; rho is zero for LIF neurons
-	gains      []float64     // per neuron, 1 - alpha as quantized (dense: read once per synapse)
+	gains      gainTable     // per neuron, 1 - alpha as quantized
 	kappa      decayChoice
 	alif       []bool // neurons quantized as ALIF
 
@@ -218,11 +218,11 @@ func (q *quantizer) chooseDecays() {
 		}
 		m.ids, m.taus = append(m.ids, j), append(m.taus, tau)
 	}
-	q.gains = make([]float64, q.N)
+	gains := make([]float64, q.N)
 	for j, nr := range net.Neurons {
 		ch := chooseDecay(nr.TauM, net.Dt, d)
 		q.alpha[j] = ch
-		q.gains[j] = 1 - ch.factor
+		gains[j] = 1 - ch.factor
 		if !ch.ok {
 			note(missKey("tau_m", ch.slow), j, nr.TauM, ch)
 		}
@@ -234,6 +234,7 @@ func (q *quantizer) chooseDecays() {
 			}
 		}
 	}
+	q.gains = newGainTable(gains)
 	q.kappa = chooseDecay(net.TauOut, net.Dt, d)
 	if !q.kappa.ok {
 		note(missKey("tau_out", q.kappa.slow), -1, net.TauOut, q.kappa)
@@ -287,7 +288,45 @@ func (q *quantizer) weightRange() float64 {
 }
 
 // gain is 1 - alpha of neuron j as quantized: the factor folded into its weights.
-func (q *quantizer) gain(j int) float64 { return q.gains[j] }
+func (q *quantizer) gain(j int) float64 { return q.gains.at(j) }
+
+// gainTable holds 1 - alpha per neuron. The synapse loops read it once per synapse
+// at the synapse's target, which under random connectivity is a random neuron: at
+// 10^6 neurons a float64 per neuron (8 MB) misses the caches on nearly every read,
+// while a 16-bit class per neuron (2 MB) and a table of the few distinct values
+// mostly hit. Decay codes are narrow, so there are few distinct values; past 2^16
+// of them the table keeps the dense floats.
+type gainTable struct {
+	class []uint16
+	value []float64 // by class; nil when dense
+	dense []float64
+}
+
+func newGainTable(g []float64) gainTable {
+	index := map[float64]uint16{}
+	class := make([]uint16, len(g))
+	var value []float64
+	for j, x := range g {
+		c, ok := index[x]
+		if !ok {
+			if len(value) == 1<<16 {
+				return gainTable{dense: g}
+			}
+			c = uint16(len(value))
+			index[x] = c
+			value = append(value, x)
+		}
+		class[j] = c
+	}
+	return gainTable{class: class, value: value}
+}
+
+func (t *gainTable) at(j int) float64 {
+	if t.value == nil {
+		return t.dense[j]
+	}
+	return t.value[t.class[j]]
+}
 
 // adaptSup bounds b = beta-free threshold adaptation of an ALIF neuron: with spikes
 // at most every n_ref + 1 steps, b <= (1 - rho) / (1 - rho^(n_ref + 1)).

@@ -372,3 +372,23 @@ func randomInput(rng *rand.Rand, T, nIn int, p float64) lsnn.Raster {
 	}
 	return x
 }
+
+// TestGainTable checks that the class-coded table returns every neuron's own value,
+// both with few distinct values and past the 2^16 classes where it keeps floats.
+func TestGainTable(t *testing.T) {
+	for _, n := range []int{1000, 1<<16 + 10} {
+		g := make([]float64, n)
+		for j := range g {
+			g[j] = 1 / float64(j%(n-3)+2) // n-3 distinct values
+		}
+		tab := newGainTable(g)
+		if dense := tab.value == nil; dense != (n-3 > 1<<16) {
+			t.Errorf("%d values, %d distinct: dense table %v", n, n-3, dense)
+		}
+		for j, want := range g {
+			if got := tab.at(j); got != want {
+				t.Fatalf("%d values: gain %d = %v, want %v", n, j, got, want)
+			}
+		}
+	}
+}
