@@ -71,17 +71,12 @@ func emitPass(st *state) error {
 		return exp(0, s-g.N)
 	}
 	bs := make([]coreBuild, K)
-	// Axon-map and fan-out entries per core, and the exponents each core needs.
-	for s := 0; s < g.S; s++ {
-		d := st.destsOf(s)
-		for _, k := range d {
-			bs[k].map0++
-		}
-		if s < g.N && len(d) > 0 {
+	for s := 0; s < g.N; s++ {
+		if p.dsize[s] > 0 {
 			bs[p.coreOf[s]].fanout += g.fanoutOf(p.dsize[s])
 		}
 	}
-	markExps(st, bs, mainExp, exp)
+	tallyCores(st, bs, mainExp, exp)
 
 	members := unitsByCore(p.coreOf, K)
 	img := &chipimage.Image{
@@ -163,35 +158,75 @@ func emitPass(st *state) error {
 	return nil
 }
 
-// markExps records in each core the exponents of the lists it receives (a source's
-// main exponent where its non-zero synapses into neurons, and into readout units
-// when they share it, go; its readout exponent where its own readout list goes) and
-// counts the non-zero synapses each core receives.
-func markExps(st *state, bs []coreBuild, mainExp func(int) int, exp func(int, int) int) {
+// coreTally is what tallyCores counts per core.
+type coreTally struct {
+	exps [3]uint64 // exponents present, bit e+64
+	syns int64     // non-zero synapses received
+	map0 int64     // axon-map entries: sources received from
+}
+
+// tallyCores records in each core the exponents of the lists it receives (a
+// source's main exponent where its non-zero synapses into neurons, and into readout
+// units when they share it, go; its readout exponent where its own readout list
+// goes), and counts the non-zero synapses and the sources each core receives.
+//
+// Every synapse updates the tally of a random core under random connectivity, so
+// the workers count into tallies of their own (a few hundred kilobytes at 25,000
+// cores) and the tallies are merged after: OR and integer sums, whatever order.
+func tallyCores(st *state, bs []coreBuild, mainExp func(int) int, exp func(int, int) int) {
+	if core16 := narrowCores(st.part.coreOf, st.part.cores); core16 != nil {
+		tallyWith(st, bs, core16, mainExp, exp)
+	} else {
+		tallyWith(st, bs, st.part.coreOf, mainExp, exp)
+	}
+}
+
+func tallyWith[T uint16 | int32](st *state, bs []coreBuild, coreOf []T, mainExp func(int) int, exp func(int, int) int) {
 	g := st.g
 	w := &st.net.Readout.W
-	for s := 0; s < g.S; s++ {
-		me := mainExp(s)
-		m, i := g.mainRow(s)
-		for x := m.RowStart[i]; x < m.RowStart[i+1]; x++ {
-			if m.Mantissa[x] != 0 {
-				b := &bs[st.part.coreOf[m.Col[x]]]
-				setExp(&b.exps, me)
-				b.syns++
-			}
+	W := parallel.Workers(st.opt.Workers)
+	tallies := make([][]coreTally, W)
+	parallel.For(g.scanBlocks(), W, func(worker, blk int) {
+		if tallies[worker] == nil {
+			tallies[worker] = make([]coreTally, len(bs))
 		}
-		if s < g.N {
-			oe := me
-			if g.split[s] {
-				oe = exp(2, s)
+		t := tallies[worker]
+		for s := blk * scanBlock; s < min(g.S, (blk+1)*scanBlock); s++ {
+			for _, k := range st.destsOf(s) {
+				t[k].map0++
 			}
-			for x := w.RowStart[s]; x < w.RowStart[s+1]; x++ {
-				if w.Mantissa[x] != 0 {
-					b := &bs[st.part.coreOf[g.N+int(w.Col[x])]]
-					setExp(&b.exps, oe)
-					b.syns++
+			me := mainExp(s)
+			m, i := g.mainRow(s)
+			for x := m.RowStart[i]; x < m.RowStart[i+1]; x++ {
+				if m.Mantissa[x] != 0 {
+					c := &t[coreOf[m.Col[x]]]
+					setExp(&c.exps, me)
+					c.syns++
 				}
 			}
+			if s < g.N {
+				oe := me
+				if g.split[s] {
+					oe = exp(2, s)
+				}
+				for x := w.RowStart[s]; x < w.RowStart[s+1]; x++ {
+					if w.Mantissa[x] != 0 {
+						c := &t[coreOf[g.N+int(w.Col[x])]]
+						setExp(&c.exps, oe)
+						c.syns++
+					}
+				}
+			}
+		}
+	})
+	for _, t := range tallies {
+		for k := range t {
+			b := &bs[k]
+			for i, x := range t[k].exps {
+				b.exps[i] |= x
+			}
+			b.syns += t[k].syns
+			b.map0 += int(t[k].map0)
 		}
 	}
 }

@@ -185,9 +185,14 @@ func (st *state) measure(coreOf []int32, cores int) ([]usage, []int32, float64) 
 		use[c].slots += int(g.cost[u])
 	}
 	sc := g.scanner(coreOf, cores)
-	part := make([][]usage, len(sc.where))
+	// Per-worker sums, written at a random core per (source, core) pair: 12 bytes a
+	// core keep 25,000 cores within a worker's cache. They cannot overflow: a core's
+	// entries and words are at most its synapses, and a graph holds fewer than 2^31
+	// (quantizePass).
+	type partial struct{ entries, words, fanout int32 }
+	part := make([][]partial, len(sc.where))
 	for i := range part {
-		part[i] = make([]usage, cores)
+		part[i] = make([]partial, cores)
 	}
 	dsize := make([]int32, g.S)
 	cuts := make([]float64, g.scanBlocks())
@@ -195,8 +200,8 @@ func (st *state) measure(coreOf []int32, cores int) ([]usage, []int32, float64) 
 		pu := part[w]
 		remote := len(d)
 		for _, x := range d {
-			pu[x.core].entries += g.entries(int(x.main)) + g.entries(int(x.out))
-			pu[x.core].words += g.words(int(x.main)) + g.words(int(x.out))
+			pu[x.core].entries += int32(g.entries(int(x.main)) + g.entries(int(x.out)))
+			pu[x.core].words += int32(g.words(int(x.main)) + g.words(int(x.out)))
 			if s < g.N && x.core == coreOf[s] {
 				remote--
 			}
@@ -207,7 +212,7 @@ func (st *state) measure(coreOf []int32, cores int) ([]usage, []int32, float64) 
 			if g.multicast {
 				pu[coreOf[s]].fanout++
 			} else {
-				pu[coreOf[s]].fanout += len(d)
+				pu[coreOf[s]].fanout += int32(len(d))
 			}
 		}
 	})
@@ -217,9 +222,9 @@ func (st *state) measure(coreOf []int32, cores int) ([]usage, []int32, float64) 
 	}
 	for _, pu := range part {
 		for c := range use {
-			use[c].entries += pu[c].entries
-			use[c].words += pu[c].words
-			use[c].fanout += pu[c].fanout
+			use[c].entries += int(pu[c].entries)
+			use[c].words += int(pu[c].words)
+			use[c].fanout += int(pu[c].fanout)
 		}
 	}
 	return use, dsize, cut

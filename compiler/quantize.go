@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/snnc/snnc/quant"
 )
@@ -26,6 +27,10 @@ func quantizePass(st *state) error {
 		st.rep.Traffic.RateSource = fmt.Sprintf("assumed: %g spikes per neuron and per input channel per step (no calibration run)", st.opt.AssumedRate)
 	}
 	st.src = nil
+	// measure sums synapse counts per core in 32 bits.
+	if nnz := int64(net.In.NNZ()) + int64(net.Rec.NNZ()) + int64(net.Readout.W.NNZ()); nnz > math.MaxInt32 {
+		return fmt.Errorf("compiler: %s synapses: at most %s are supported", commas(int(nnz)), commas(math.MaxInt32))
+	}
 	st.g = newGraph(net, st.t, rate, st.opt.Workers)
 	st.rep.Neurons, st.rep.Inputs, st.rep.Readouts = net.N(), net.NIn, net.NOut()
 	st.rep.Synapses, st.rep.ZeroSynapses = st.g.nnz, st.g.zero
