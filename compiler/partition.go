@@ -108,8 +108,12 @@ func (f *filler) delta(u int) (dE, dW int) {
 		}
 		f.c0 = append(f.c0, int32(c0))
 		// A list grows by an entry at every multiple of maxList synapses and by a
-		// word at every multiple of perWord within an entry.
-		if r := c0 % g.maxList; r == 0 {
+		// word at every multiple of perWord within an entry. Most lists are new to
+		// the core (all, under random connectivity): no division for those.
+		if c0 == 0 {
+			dE++
+			dW++
+		} else if r := c0 % g.maxList; r == 0 {
 			dE++
 			dW++
 		} else if r%g.perWord == 0 {
