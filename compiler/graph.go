@@ -197,11 +197,14 @@ func (g *graph) scanner(coreOf []int32, cores int) *scanner {
 	return sc
 }
 
+// narrowCoresMax is the most cores narrowCores narrows (a variable for tests).
+var narrowCoresMax = 1 << 16
+
 // narrowCores returns coreOf in 16 bits, or nil when there are more than 2^16
 // cores. Scans read the core of every synapse's target, a random unit under random
 // connectivity: at 10^6 units 2 bytes per unit stay in cache where 4 do not.
 func narrowCores(coreOf []int32, cores int) []uint16 {
-	if cores > 1<<16 {
+	if cores > narrowCoresMax {
 		return nil
 	}
 	n := make([]uint16, len(coreOf))
