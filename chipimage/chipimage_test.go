@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/crc32"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -443,5 +444,33 @@ func TestTinyFileHugeClaims(t *testing.T) {
 	}
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 8*uint64(len(bad))+1<<20 {
 		t.Errorf("rejecting a %d-byte file allocated %d bytes (%v allocations): %v", len(bad), grew, allocs, err)
+	}
+}
+
+// TestWriteValidatedTo checks that writing a validated image without validating it
+// again gives WriteTo's bytes, and that an image broken after validation, which
+// WriteTo refuses, comes out as a file Decode rejects.
+func TestWriteValidatedTo(t *testing.T) {
+	img := compileRandom(t, target(t, "tiny-unicast"), 5, 6, 60, 3)
+	var a, b bytes.Buffer
+	if _, err := img.WriteTo(&a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := img.WriteValidatedTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatal("WriteValidatedTo and WriteTo write different bytes")
+	}
+	img.Cores[1].Neurons[0].ID = img.Cores[0].Neurons[0].ID
+	if _, err := img.WriteTo(io.Discard); err == nil {
+		t.Fatal("WriteTo encodes an image with a neuron placed twice")
+	}
+	b.Reset()
+	if _, err := img.WriteValidatedTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chipimage.Decode(b.Bytes()); err == nil || !strings.Contains(err.Error(), "placed twice") {
+		t.Fatalf("Decode of the broken image: %v, want an error naming the neuron placed twice", err)
 	}
 }

@@ -121,9 +121,10 @@ type state struct {
 }
 
 // Compile compiles a float network for a target: it runs the passes in order,
-// checking the invariants after each, and returns the image and a report. A model
-// that does not fit gets one *CapacityError listing every violated limit. The same
-// network, target and options give byte-identical images.
+// checking the invariants after each, and returns the image and a report. The image
+// has passed chipimage's Validate (the check after emit). A model that does not fit
+// gets one *CapacityError listing every violated limit. The same network, target and
+// options give byte-identical images.
 func Compile(net *lsnn.Network, t *targets.Target, opt Options) (*chipimage.Image, *Report, error) {
 	if net == nil || t == nil {
 		return nil, nil, errors.New("compile: no network or no target")

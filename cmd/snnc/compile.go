@@ -86,7 +86,7 @@ func (c *compileCmd) Run(e *env) error {
 		return err
 	}
 	err = atomicfile.Write(c.Output, 0o644, func(w io.Writer) error {
-		n, err := img.WriteTo(w)
+		n, err := img.WriteValidatedTo(w) // Compile validated it
 		rep.ImageBytes = n
 		return err
 	})
