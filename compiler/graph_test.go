@@ -1,0 +1,40 @@
+package compiler
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/snnc/snnc/lsnn/lsnntest"
+	"github.com/snnc/snnc/quant"
+	"github.com/snnc/snnc/targets"
+)
+
+// TestTranspose checks the graph's in-edges against a direct transpose, with
+// blocks of many sizes, on one worker and on several.
+func TestTranspose(t *testing.T) {
+	tg, err := targets.Lookup("loihi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, _, err := quant.Quantize(lsnntest.RandomNetwork(rand.New(rand.NewPCG(3, 4)), 30, 700, 7, 0.05, 6), tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(e int64) { transposeEdges = e }(transposeEdges)
+	for _, edges := range []int64{1, 7, 64, 1000, 1 << 17} {
+		for _, workers := range []int{1, 3} {
+			transposeEdges = edges
+			g := newGraph(net, tg, make([]float64, net.N()+net.NIn), workers)
+			want := make([][]int32, g.U)
+			for s := 0; s < g.S; s++ {
+				g.targets(s, func(u int, _ bool) { want[u] = append(want[u], int32(s)) })
+			}
+			for u := range want {
+				if got := g.inSrc[g.inStart[u]:g.inStart[u+1]]; !slices.Equal(got, want[u]) {
+					t.Fatalf("blocks of %d edges, %d workers: unit %d has in-edges %v, want %v", edges, workers, u, got, want[u])
+				}
+			}
+		}
+	}
+}
