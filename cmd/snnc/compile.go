@@ -67,14 +67,25 @@ func (c *compileCmd) Run(e *env) error {
 		// 66 against 61 s of CPU (/usr/bin/time).
 		debug.SetGCPercent(25)
 	}
-	hash, err := fileHash(c.Model)
-	if err != nil {
-		return err
+	// Hash the file while it is decoded: at 10^8 synapses each is a second or more.
+	type hashed struct {
+		sum [32]byte
+		err error
 	}
+	hc := make(chan hashed, 1)
+	go func() {
+		sum, err := fileHash(c.Model)
+		hc <- hashed{sum, err}
+	}()
 	net, err := lsnn.LoadFile(c.Model)
+	h := <-hc
+	if h.err != nil {
+		return h.err
+	}
 	if err != nil {
 		return err
 	}
+	hash := h.sum
 	opt := compiler.Options{ModelName: c.Model, ModelHash: hash, Seed: c.Seed, Skip: c.Skip, DumpAfter: c.DumpAfter, Dump: e.stderr, Workers: c.Workers}
 	if c.Calibrate != "" {
 		if opt.Rates, err = c.calibrate(e, net); err != nil {
