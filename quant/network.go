@@ -3,6 +3,7 @@ package quant
 import (
 	"math"
 
+	"github.com/snnc/snnc/internal/parallel"
 	"github.com/snnc/snnc/targets"
 )
 
@@ -379,44 +380,77 @@ func (n *Network) Validate() error {
 			p.add("%s: malformed (row starts %d, synapses %d, mantissas %d, delays %d, row groups %d)", name, len(m.RowStart), nnz, len(m.Mantissa), len(m.Delay), len(m.RowGroup))
 			return
 		}
+		// Extents first: a malformed one ends this matrix's check after the rows
+		// before it. Those rows go in blocks to all cores, each block listing its
+		// problems in row order and summing into its worker's own sums: the blocks'
+		// lists are joined in order and saturating sums of non-negative terms do not
+		// depend on grouping, so the result is the serial one.
+		bad := rows
 		for i := 0; i < rows; i++ {
-			lo, hi := m.RowStart[i], m.RowStart[i+1]
-			if lo > hi || hi > nnz {
-				p.add("%s: row %d has a malformed extent [%d,%d)", name, i, lo, hi)
-				return
+			if lo, hi := m.RowStart[i], m.RowStart[i+1]; lo > hi || hi > nnz {
+				bad = i
+				break
 			}
-			g := m.RowGroup[i]
-			if g < 0 || int(g) >= len(n.Groups) {
-				p.add("%s: row %d: group %d out of range", name, i, g)
-				continue
+		}
+		const block = 4096
+		probs := make([]problems, (bad+block-1)/block)
+		W := parallel.Workers(0)
+		part := make([][]int64, W)
+		parallel.For(len(probs), W, func(w, b int) {
+			if part[w] == nil {
+				part[w] = make([]int64, len(sums))
 			}
-			if groupsOK && group >= 0 && int(g) != group {
-				p.add("%s: row %d in group %d, want %d for granularity %s", name, i, g, group, a.Granularity)
-			}
-			for k := lo; k < hi; k++ {
-				j := int(m.Col[k])
-				if j < 0 || j >= cols || (k > lo && m.Col[k] <= m.Col[k-1]) {
-					p.add("%s: row %d: column %d out of range or out of order", name, i, j)
+			ps, p := part[w], &probs[b]
+			for i := b * block; i < min(bad, (b+1)*block); i++ {
+				lo, hi := m.RowStart[i], m.RowStart[i+1]
+				g := m.RowGroup[i]
+				if g < 0 || int(g) >= len(n.Groups) {
+					p.add("%s: row %d: group %d out of range", name, i, g)
 					continue
 				}
-				if noDiag && i == j {
-					p.add("%s[%d,%d]: self-connection", name, i, j)
+				if groupsOK && group >= 0 && int(g) != group {
+					p.add("%s: row %d in group %d, want %d for granularity %s", name, i, g, group, a.Granularity)
 				}
-				if mt := int64(m.Mantissa[k]); mt < mlo || mt > mhi {
-					p.add("%s[%d,%d]: mantissa %d out of %d..%d", name, i, j, mt, mlo, mhi)
-					continue
-				}
-				if delays {
-					if d := int(m.Delay[k]); d < minDelay || d > a.MaxDelay {
-						p.add("%s[%d,%d]: delay %d out of %d..%d", name, i, j, d, minDelay, a.MaxDelay)
+				for k := lo; k < hi; k++ {
+					j := int(m.Col[k])
+					if j < 0 || j >= cols || (k > lo && m.Col[k] <= m.Col[k-1]) {
+						p.add("%s: row %d: column %d out of range or out of order", name, i, j)
+						continue
 					}
+					if noDiag && i == j {
+						p.add("%s[%d,%d]: self-connection", name, i, j)
+					}
+					if mt := int64(m.Mantissa[k]); mt < mlo || mt > mhi {
+						p.add("%s[%d,%d]: mantissa %d out of %d..%d", name, i, j, mt, mlo, mhi)
+						continue
+					}
+					if delays {
+						if d := int(m.Delay[k]); d < minDelay || d > a.MaxDelay {
+							p.add("%s[%d,%d]: delay %d out of %d..%d", name, i, j, d, minDelay, a.MaxDelay)
+						}
+					}
+					w := n.Weight(m, i, k)
+					if w < 0 {
+						w = -w
+					}
+					ps[j] = min(ps[j]+w, maxSlotSum)
 				}
-				w := n.Weight(m, i, k)
-				if w < 0 {
-					w = -w
-				}
-				sums[j] = min(sums[j]+w, maxSlotSum)
 			}
+		})
+		for _, q := range probs {
+			p = append(p, q...)
+		}
+		for _, ps := range part {
+			for j, x := range ps {
+				if x >= maxSlotSum-sums[j] {
+					sums[j] = maxSlotSum
+				} else {
+					sums[j] += x
+				}
+			}
+		}
+		if bad < rows {
+			p.add("%s: row %d has a malformed extent [%d,%d)", name, bad, m.RowStart[bad], m.RowStart[bad+1])
 		}
 	}
 	inG, recG, outG := -1, -1, -1

@@ -2,10 +2,12 @@ package quant
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -491,6 +493,54 @@ func TestExtremeModels(t *testing.T) {
 					t.Errorf("trial %d, %s: %v", trial, name, err)
 				}
 			}
+		}
+	}
+}
+
+// TestValidateOrderIndependentOfWorkers breaks synapses in rows of several blocks
+// and one row's extent, and wants the same problems, in row order, on one core and
+// on four.
+func TestValidateOrderIndependentOfWorkers(t *testing.T) {
+	good, _, err := Quantize(randomNet(rand.New(rand.NewPCG(5, 6)), 4, 9000, 2, 0.001, 5), lookup(t, "loihi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := good.Clone()
+	var rows []int
+	for i := 0; i < n.Rec.Rows; i += 1500 {
+		if k := n.Rec.RowStart[i]; k < n.Rec.RowStart[i+1] {
+			n.Rec.Mantissa[k] = 1 << 20
+			rows = append(rows, i)
+		}
+	}
+	if len(rows) < 3 {
+		t.Fatalf("only %d rows with synapses to break", len(rows))
+	}
+	n.Rec.RowStart[8501] = n.Rec.RowStart[8500] - 1 // row 8500 ends before it starts
+	problems := func(procs int) []string {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		var ve *ValidationError
+		if err := n.Validate(); !errors.As(err, &ve) {
+			t.Fatalf("GOMAXPROCS %d: Validate = %v, want a *ValidationError", procs, err)
+		}
+		return ve.Problems
+	}
+	one, four := problems(1), problems(4)
+	if diff := cmp.Diff(one, four); diff != "" {
+		t.Fatalf("problems differ between 1 and 4 cores (-1 +4):\n%s", diff)
+	}
+	var got []string
+	for _, p := range one {
+		if strings.HasPrefix(p, "w_rec") {
+			got = append(got, p)
+		}
+	}
+	if len(got) != len(rows)+1 || !strings.Contains(got[len(got)-1], "row 8500 has a malformed extent") {
+		t.Fatalf("w_rec problems %q: want one per broken row, then row 8500's extent", got)
+	}
+	for i, r := range rows {
+		if !strings.HasPrefix(got[i], fmt.Sprintf("w_rec[%d,", r)) {
+			t.Errorf("problem %d is %q, want row %d's", i, got[i], r)
 		}
 	}
 }
