@@ -107,18 +107,10 @@ func (f *filler) delta(u int) (dE, dW int) {
 			c0 = int(uint32(x))
 		}
 		f.c0 = append(f.c0, int32(c0))
-		// A list grows by an entry at every multiple of maxList synapses and by a
-		// word at every multiple of perWord within an entry. Most lists are new to
-		// the core (all, under random connectivity): no division for those.
-		if c0 == 0 {
-			dE++
-			dW++
-		} else if r := c0 % g.maxList; r == 0 {
-			dE++
-			dW++
-		} else if r%g.perWord == 0 {
-			dW++
-		}
+		// The graph's list costs, as move and canMove use them; short lists (all,
+		// under random connectivity) are a table lookup.
+		dE += g.entries(c0+1) - g.entries(c0)
+		dW += g.words(c0+1) - g.words(c0)
 	}
 	return
 }
