@@ -447,30 +447,35 @@ func TestTinyFileHugeClaims(t *testing.T) {
 	}
 }
 
-// TestWriteValidatedTo checks that writing a validated image without validating it
-// again gives WriteTo's bytes, and that an image broken after validation, which
-// WriteTo refuses, comes out as a file Decode rejects.
-func TestWriteValidatedTo(t *testing.T) {
+// TestWriteUnvalidatedTo checks that writing an image without validating it gives
+// WriteTo's bytes, that a broken image, which WriteTo refuses, comes out as a file
+// Decode rejects, and that one whose tables disagree with their counts gets an error
+// rather than a panic.
+func TestWriteUnvalidatedTo(t *testing.T) {
 	img := compileRandom(t, target(t, "tiny-unicast"), 5, 6, 60, 3)
 	var a, b bytes.Buffer
 	if _, err := img.WriteTo(&a); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := img.WriteValidatedTo(&b); err != nil {
+	if _, err := img.WriteUnvalidatedTo(&b); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
-		t.Fatal("WriteValidatedTo and WriteTo write different bytes")
+		t.Fatal("WriteUnvalidatedTo and WriteTo write different bytes")
 	}
 	img.Cores[1].Neurons[0].ID = img.Cores[0].Neurons[0].ID
 	if _, err := img.WriteTo(io.Discard); err == nil {
 		t.Fatal("WriteTo encodes an image with a neuron placed twice")
 	}
 	b.Reset()
-	if _, err := img.WriteValidatedTo(&b); err != nil {
+	if _, err := img.WriteUnvalidatedTo(&b); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := chipimage.Decode(b.Bytes()); err == nil || !strings.Contains(err.Error(), "placed twice") {
 		t.Fatalf("Decode of the broken image: %v, want an error naming the neuron placed twice", err)
+	}
+	img.Cores[1].Synapses = img.Cores[1].Synapses[:len(img.Cores[1].Synapses)-1]
+	if _, err := img.WriteUnvalidatedTo(io.Discard); err == nil || !strings.Contains(err.Error(), "not valid") {
+		t.Fatalf("writing a core whose synapse memory is a byte short: %v, want an error", err)
 	}
 }

@@ -37,8 +37,8 @@
 // input-map entry (core, axon) is the axon the core's axon map gives for the sender,
 // and every axon-map entry is reached once; on a multicast target every key, routed
 // from its source's tile (or the host's) through the tables, reaches exactly the cores
-// whose axon maps hold it, with no loop and no unmatched lookup. WriteValidatedTo
-// skips it, for a caller that has just validated the image itself.
+// whose axon maps hold it, with no loop and no unmatched lookup. WriteUnvalidatedTo
+// skips it, for a caller that validates the image itself.
 //
 // The encoding is canonical: tables are in a prescribed order, unused bits are zero,
 // so an image has one encoding and the same image always gives the same bytes. The

@@ -1,10 +1,12 @@
 package compiler
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -43,6 +45,12 @@ type Options struct {
 	Dump      io.Writer
 	// Workers bounds the goroutines of the parallel parts; 0 means GOMAXPROCS.
 	Workers int
+	// Output, when not nil, is called once the image is built, and Compile writes
+	// the image's encoding to the writer it returns while it runs the check after
+	// emit, then sets Report.ImageBytes. At 10^8 synapses the check takes as long as
+	// writing gigabytes to disk, so this hides most of the write. The bytes are good
+	// only when Compile returns no error; on an error the caller discards them.
+	Output func() (io.Writer, error)
 }
 
 // Rates are measured firing rates: spikes per step of every neuron and input channel.
@@ -168,13 +176,33 @@ func Compile(net *lsnn.Network, t *targets.Target, opt Options) (*chipimage.Imag
 			}
 		} else {
 			start := time.Now()
-			if err := p.fn(st); err != nil {
+			var err error
+			var checkStart time.Time
+			// Labelled so that a CPU profile (snnc --cpuprofile) splits by pass;
+			// the goroutines a pass starts inherit the label.
+			pprof.Do(context.Background(), pprof.Labels("pass", p.name), func(context.Context) {
+				if err = p.fn(st); err != nil {
+					return
+				}
+				st.ran[p.name] = true
+				checkStart = time.Now()
+				var wrote <-chan error
+				if p.name == "emit" && opt.Output != nil {
+					if wrote, err = st.startWrite(); err != nil {
+						return
+					}
+				}
+				if err = st.check(p.name); err != nil {
+					err = fmt.Errorf("compile: internal error: after pass %s: %w", p.name, err)
+				}
+				if wrote != nil {
+					if werr := <-wrote; err == nil {
+						err = werr
+					}
+				}
+			})
+			if err != nil {
 				return nil, nil, err
-			}
-			st.ran[p.name] = true
-			checkStart := time.Now()
-			if err := st.check(p.name); err != nil {
-				return nil, nil, fmt.Errorf("compile: internal error: after pass %s: %w", p.name, err)
 			}
 			st.rep.Passes = append(st.rep.Passes, PassTime{Name: p.name, Seconds: time.Since(start).Seconds(),
 				CheckSeconds: time.Since(checkStart).Seconds()})
@@ -184,6 +212,25 @@ func Compile(net *lsnn.Network, t *targets.Target, opt Options) (*chipimage.Imag
 		}
 	}
 	return st.img, st.rep, nil
+}
+
+// startWrite writes the image to opt.Output from another goroutine; the channel
+// gives the outcome. The image must not change until then.
+func (st *state) startWrite() (<-chan error, error) {
+	w, err := st.opt.Output()
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		n, err := st.img.WriteUnvalidatedTo(w) // the check runs meanwhile
+		st.rep.ImageBytes = n
+		if err != nil {
+			err = fmt.Errorf("compile: writing the image: %w", err)
+		}
+		done <- err
+	}()
+	return done, nil
 }
 
 // skip does what a skipped optional pass leaves behind.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -501,5 +502,34 @@ func TestReportDeterministic(t *testing.T) {
 		if !bytes.Equal(js, first) {
 			t.Fatalf("run %d (%d workers): the report differs from the first run's:\n%s\nfirst:\n%s", run, workers, js, first)
 		}
+	}
+}
+
+// TestOutput checks that the image Compile writes while it checks it is WriteTo's
+// encoding of the image it returns, that the report counts its bytes, and that a
+// writer that cannot be opened fails the compilation.
+func TestOutput(t *testing.T) {
+	net := loadModel(t, "smnist.bin")
+	tg := target(t, "tiny-unicast")
+	var got bytes.Buffer
+	img, rep, err := compiler.Compile(net, target(t, "loihi"), compiler.Options{
+		Output: func() (io.Writer, error) { return &got, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if _, err := img.WriteTo(&want); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) || rep.ImageBytes != int64(want.Len()) {
+		t.Fatalf("wrote %d bytes, report says %d; WriteTo writes %d, equal: %v",
+			got.Len(), rep.ImageBytes, want.Len(), bytes.Equal(got.Bytes(), want.Bytes()))
+	}
+	boom := errors.New("no room")
+	rng := rand.New(rand.NewPCG(1, 2))
+	_, _, err = compiler.Compile(lsnntest.RandomNetwork(rng, 5, 40, 3, 0.3, 4), tg, compiler.Options{
+		Output: func() (io.Writer, error) { return nil, boom }})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want the Output error", err)
 	}
 }
