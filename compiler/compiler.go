@@ -51,6 +51,9 @@ type Options struct {
 	// writing gigabytes to disk, so this hides most of the write. The bytes are good
 	// only when Compile returns no error; on an error the caller discards them.
 	Output func() (io.Writer, error)
+	// Progress, when not nil, is called with the name of each pass that runs as it starts,
+	// and with "PASS: check" as the check after it starts, for a progress display.
+	Progress func(pass string)
 }
 
 // Rates are measured firing rates: spikes per step of every neuron and input channel.
@@ -180,12 +183,14 @@ func Compile(net *lsnn.Network, t *targets.Target, opt Options) (*chipimage.Imag
 			var checkStart time.Time
 			// Labelled so that a CPU profile (snnc --cpuprofile) splits by pass;
 			// the goroutines a pass starts inherit the label.
+			st.progress(p.name)
 			pprof.Do(context.Background(), pprof.Labels("pass", p.name), func(context.Context) {
 				if err = p.fn(st); err != nil {
 					return
 				}
 				st.ran[p.name] = true
 				checkStart = time.Now()
+				st.progress(p.name + ": check")
 				var wrote <-chan error
 				if p.name == "emit" && opt.Output != nil {
 					if wrote, err = st.startWrite(); err != nil {
@@ -212,6 +217,12 @@ func Compile(net *lsnn.Network, t *targets.Target, opt Options) (*chipimage.Imag
 		}
 	}
 	return st.img, st.rep, nil
+}
+
+func (st *state) progress(what string) {
+	if st.opt.Progress != nil {
+		st.opt.Progress(what)
+	}
 }
 
 // startWrite writes the image to opt.Output from another goroutine; the channel

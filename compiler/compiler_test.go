@@ -505,17 +505,26 @@ func TestReportDeterministic(t *testing.T) {
 	}
 }
 
-// TestOutput checks that the image Compile writes while it checks it is WriteTo's
-// encoding of the image it returns, that the report counts its bytes, and that a
-// writer that cannot be opened fails the compilation.
-func TestOutput(t *testing.T) {
+// TestOutputAndProgress checks that the image Compile writes while it checks it is
+// WriteTo's encoding of the image it returns, that the report counts its bytes, that
+// a writer that cannot be opened fails the compilation, and that progress names
+// every pass and check in order.
+func TestOutputAndProgress(t *testing.T) {
 	net := loadModel(t, "smnist.bin")
 	tg := target(t, "tiny-unicast")
 	var got bytes.Buffer
+	var steps, passes []string
 	img, rep, err := compiler.Compile(net, target(t, "loihi"), compiler.Options{
-		Output: func() (io.Writer, error) { return &got, nil }})
+		Output:   func() (io.Writer, error) { return &got, nil },
+		Progress: func(what string) { steps = append(steps, what) }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, p := range compiler.Passes() {
+		passes = append(passes, p.Name, p.Name+": check")
+	}
+	if !slices.Equal(steps, passes) {
+		t.Errorf("progress %q, want %q", steps, passes)
 	}
 	var want bytes.Buffer
 	if _, err := img.WriteTo(&want); err != nil {

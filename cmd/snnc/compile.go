@@ -13,6 +13,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/snnc/snnc/compiler"
 	"github.com/snnc/snnc/internal/atomicfile"
 	"github.com/snnc/snnc/lsnn"
@@ -105,7 +106,20 @@ func (c *compileCmd) Run(e *env) error {
 		out = f
 		return f, err
 	}
+	// Passes take very different times: show which runs and the time elapsed,
+	// not a rate or a time left.
+	bar := newBarWith(e, int64(len(names)), "compile", progressbar.OptionSetPredictTime(false))
+	index := map[string]int{}
+	for i, p := range compiler.Passes() {
+		index[p.Name] = i
+	}
+	opt.Progress = func(what string) { // "PASS" or "PASS: check"
+		pass, _, _ := strings.Cut(what, ":")
+		bar.Set(index[pass])
+		bar.Describe("compile: " + what)
+	}
 	_, rep, err := compiler.Compile(net, tg, opt)
+	bar.Finish()
 	if err != nil {
 		if out != nil {
 			out.Abort()
