@@ -51,8 +51,9 @@ type Options struct {
 	// writing gigabytes to disk, so this hides most of the write. The bytes are good
 	// only when Compile returns no error; on an error the caller discards them.
 	Output func() (io.Writer, error)
-	// Progress, when not nil, is called with the name of each pass that runs as it starts,
-	// and with "PASS: check" as the check after it starts, for a progress display.
+	// Progress, when not nil, is called with the name of each pass that runs as
+	// it starts, and with "PASS: check" as the check after it starts, for a
+	// progress display.
 	Progress func(pass string)
 }
 
@@ -181,9 +182,9 @@ func Compile(net *lsnn.Network, t *targets.Target, opt Options) (*chipimage.Imag
 			start := time.Now()
 			var err error
 			var checkStart time.Time
+			st.progress(p.name)
 			// Labelled so that a CPU profile (snnc --cpuprofile) splits by pass;
 			// the goroutines a pass starts inherit the label.
-			st.progress(p.name)
 			pprof.Do(context.Background(), pprof.Labels("pass", p.name), func(context.Context) {
 				if err = p.fn(st); err != nil {
 					return

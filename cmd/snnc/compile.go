@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
@@ -61,6 +62,11 @@ func (c *compileCmd) Run(e *env) error {
 	tg, err := loadTarget(c.Target)
 	if err != nil {
 		return err
+	}
+	// The image is written only after every pass: say now, not minutes later, that
+	// it has nowhere to go.
+	if dir := filepath.Dir(c.Output); !isDir(dir) {
+		return fmt.Errorf("compile: -o %s: no directory %s", c.Output, dir)
 	}
 	if os.Getenv("GOGC") == "" {
 		// A large compilation's heap is a few big arrays without pointers, which
@@ -143,6 +149,11 @@ func (c *compileCmd) Run(e *env) error {
 	}
 	printCompile(e.stdout, rep, c.Output)
 	return nil
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 // fileHash is the SHA-256 of a file, the model hash an image records.

@@ -79,6 +79,7 @@ func TestCompileErrors(t *testing.T) {
 		{[]string{"compile", model, "--target", "loihi", "-o", out, "--skip", "emit"}, 2, []string{`--skip "emit"`}},
 		{[]string{"compile", model, "--target", "loihi", "-o", out, "--calibrate", "store-recall"}, 1, []string{"the model has 80 inputs"}},
 		{[]string{"compile", model, "--target", "loihi"}, 2, []string{"-o"}},
+		{[]string{"compile", model, "--target", "loihi", "-o", filepath.Join(dir, "no", "x.img")}, 1, []string{"no directory " + filepath.Join(dir, "no")}},
 	}
 	for _, c := range cases {
 		code, _, stderr := snnc(t, c.args...)
