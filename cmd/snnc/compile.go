@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/schollz/progressbar/v3"
@@ -106,12 +109,34 @@ func (c *compileCmd) Run(e *env) error {
 	}
 	// The image goes to a temporary file that replaces the output only when the
 	// compilation succeeds; Compile writes it while it checks the image.
-	var out *atomicfile.File
+	var (
+		out *atomicfile.File
+		mu  sync.Mutex // out and its Commit, against the interrupt handler
+	)
 	opt.Output = func() (io.Writer, error) {
 		f, err := atomicfile.Create(c.Output, 0o644)
+		mu.Lock()
 		out = f
+		mu.Unlock()
 		return f, err
 	}
+	// An interrupt while the image is written removes the temporary file, which
+	// holds gigabytes at scale, before exiting.
+	sig, done := make(chan os.Signal, 1), make(chan struct{})
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer func() { signal.Stop(sig); close(done) }()
+	go func() {
+		select {
+		case <-sig:
+			mu.Lock()
+			if out != nil {
+				out.Abort()
+			}
+			fmt.Fprintf(e.stderr, "compile: interrupted; %s not written\n", c.Output)
+			os.Exit(1)
+		case <-done:
+		}
+	}()
 	// Passes take very different times: show which runs and the time elapsed,
 	// not a rate or a time left.
 	bar := newBarWith(e, int64(len(names)), "compile", progressbar.OptionSetPredictTime(false))
@@ -127,12 +152,17 @@ func (c *compileCmd) Run(e *env) error {
 	_, rep, err := compiler.Compile(net, tg, opt)
 	bar.Finish()
 	if err != nil {
+		mu.Lock()
 		if out != nil {
 			out.Abort()
 		}
+		mu.Unlock()
 		return err
 	}
-	if err := out.Commit(); err != nil {
+	mu.Lock()
+	err = out.Commit()
+	mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("compile: %s: %w", c.Output, err)
 	}
 	if c.Report != "" {
