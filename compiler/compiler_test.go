@@ -542,3 +542,25 @@ func TestOutputAndProgress(t *testing.T) {
 		t.Fatalf("err = %v, want the Output error", err)
 	}
 }
+
+// TestFanoutRepair compiles a model whose first fill leaves fan-out tables
+// overflowing (10,000 uniform neurons x 100 synapses on loihi-mesh: 16 of 197 cores)
+// and checks that the repair makes every table fit with one more fill. Charging each
+// neuron its measured fan-out a few percent below the limit suffices here; the repair
+// used to need two more.
+func TestFanoutRepair(t *testing.T) {
+	net, err := gen.Sparse(gen.Default(10000, 100, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rep, err := compiler.Compile(net, target(t, "loihi-mesh"), compiler.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := rep.PerCore.Fanout; f.Max > f.Limit || f.Max < f.Limit*9/10 {
+		t.Errorf("fan-out per core: max %d, limit %d: want the limit binding and kept", f.Max, f.Limit)
+	}
+	if rep.Partition.Fills != 2 {
+		t.Errorf("%d fills, want 2", rep.Partition.Fills)
+	}
+}

@@ -60,6 +60,9 @@ type Partition struct {
 	// the fill and after the refinement.
 	CutBefore float64 `json:"cut_before_refinement"`
 	CutAfter  float64 `json:"cut"`
+	// Fills counts the index-order fills: 1, or more when the first left fan-out
+	// tables overflowing and the partition was filled again with fan-out costs.
+	Fills int `json:"fills"`
 }
 
 // Routing is the routing-table sizes per router, before (one entry per key) and after
@@ -135,7 +138,7 @@ func (r *Report) partitionStats(st *state) {
 	}
 	lim := limitsOf(t)
 	r.PerCore = PerCore{NeuronSlots: stat(slots, lim.slots), SynapseWords: stat(words, lim.words), Axons: stat(axons, lim.entries), Fanout: stat(fan, lim.fanout)}
-	r.Partition = Partition{Refinement: p.refine, CutBefore: p.cut0, CutAfter: p.cut}
+	r.Partition = Partition{Refinement: p.refine, CutBefore: p.cut0, CutAfter: p.cut, Fills: p.fills}
 }
 
 func (r *Report) routing(st *state) {

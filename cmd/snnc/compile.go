@@ -275,8 +275,12 @@ func printCompile(w io.Writer, r *compiler.Report, out string) {
 		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%d\t%d\t%.1f\t%.1f\t%.1f\t\n", s.name, s.st.Min, s.st.Mean, s.st.Max, s.st.Limit, s.st.MinPct, s.st.MeanPct, s.st.MaxPct)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "partition: %.4g packets per step leave their core (%.4g before refinement: %s)\n\n",
+	fmt.Fprintf(w, "partition: %.4g packets per step leave their core (%.4g before refinement: %s)\n",
 		r.Partition.CutAfter, r.Partition.CutBefore, r.Partition.Refinement)
+	if r.Partition.Fills > 1 {
+		fmt.Fprintf(w, "partition: %d fills: the first left fan-out tables overflowing, so the units were filled again with each neuron's measured fan-out as a cost\n", r.Partition.Fills)
+	}
+	fmt.Fprintln(w)
 
 	rt := r.Routing
 	if len(rt.Routers) == 0 {
