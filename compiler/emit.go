@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
-	"sort"
 
 	"github.com/snnc/snnc/chipimage"
 	"github.com/snnc/snnc/internal/parallel"
@@ -56,7 +55,7 @@ func setExp(x *[3]uint64, e int) { x[(e+64)/64] |= 1 << ((e + 64) % 64) }
 //
 // Workers own contiguous ranges of cores and write only those; the fan-out tables
 // and the input map then read each (source, core) pair's axon back from the axon
-// maps (emitFanouts).
+// maps (transposeFanouts).
 func emitPass(st *state) error {
 	g, t, p, net := st.g, st.t, st.part, st.net
 	K := p.cores
@@ -107,7 +106,6 @@ func emitPass(st *state) error {
 		c.Synapses = make([]byte, u.words*lay.WordBytes)
 		c.Axons = make([]chipimage.Axon, 0, u.entries)
 		c.AxonMap = make([]chipimage.AxonSource, 0, b.map0)
-		c.Fanout = make([]chipimage.Dest, 0, b.fanout)
 		for _, un := range members[k] {
 			un := int(un)
 			if un < g.N {
@@ -139,7 +137,9 @@ func emitPass(st *state) error {
 		sources = append(sources, int32(g.N+i))
 	}
 	st.emitSynapses(bs, order, sources, lay, exp)
-	if err := st.emitFanouts(bs, order, members, img); err != nil {
+	if g.multicast {
+		st.multicastFanouts(bs, order, members, img)
+	} else if err := st.transposeFanouts(bs, order, members, sources, img); err != nil {
 		return err
 	}
 	for k := range bs {
@@ -438,95 +438,27 @@ func (st *state) writeCore(b *coreBuild, syns []bucketed, lay chipimage.Layout) 
 	}
 }
 
-// emitFanouts builds the fan-out tables and the input map.
-//
-// On a unicast target a fan-out entry names the axon its destination core gave the
-// source. Every core's axon map is sorted by source id, and the sources are visited
-// here in source-id order, so the axon of (s, k) is the first entry of what remains
-// of core k's axon map, and visiting it drops it: the maps are read as one sequential
-// stream per core instead of recording each axon at a random place of an array as
-// large as the destination lists. Workers own contiguous ranges of cores (in
-// physical order, so contiguous ranges of source ids) and find where their part of
-// each map starts by binary search.
-func (st *state) emitFanouts(bs []coreBuild, order []int32, members [][]int32, img *chipimage.Image) error {
+// multicastFanouts builds the fan-out tables and the input map of a multicast
+// target: one entry, the source's key, for every source that sends anywhere.
+func (st *state) multicastFanouts(bs []coreBuild, order []int32, members [][]int32, img *chipimage.Image) {
 	g := st.g
-	K := len(order)
-	nr := min(K, 4*parallel.Workers(st.opt.Workers)) // ranges of cores, for balance
-	errs := make([]error, nr+1)
-	rests := make([][][]chipimage.AxonSource, parallel.Workers(st.opt.Workers))
-	// from sets, per core, what remains of its axon map from the first entry of
-	// source id >= id.
-	from := func(w int, id uint64) [][]chipimage.AxonSource {
-		if g.multicast {
-			return nil
-		}
-		if rests[w] == nil {
-			rests[w] = make([][]chipimage.AxonSource, len(bs))
-		}
-		for k := range bs {
-			m := bs[k].c.AxonMap
-			rests[w][k] = m[sort.Search(len(m), func(j int) bool { return m[j].Source >= id }):]
-		}
-		return rests[w]
-	}
-	n := uint64(st.t.Core.Neurons)
-	parallel.For(nr, st.opt.Workers, func(w, ri int) {
-		lo, hi := ri*K/nr, (ri+1)*K/nr
-		if lo == hi {
-			return
-		}
-		// Every source of cores order[lo:] has a source id of at least this.
-		rest := from(w, uint64(st.pos[order[lo]])*n)
-		var buf []chipimage.Dest
-		for _, k := range order[lo:hi] {
-			c := bs[k].c
-			for _, u := range members[k] {
-				if int(u) < g.N {
-					if buf, errs[ri] = st.fanout(int(u), bs, rest, buf[:0]); errs[ri] != nil {
-						return
-					}
-					c.Fanout = append(c.Fanout, buf...)
-					c.FanoutStart = append(c.FanoutStart, uint32(len(c.Fanout)))
+	for _, k := range order {
+		c := bs[k].c
+		c.Fanout = make([]chipimage.Dest, 0, bs[k].fanout)
+		for _, u := range members[k] {
+			if int(u) < g.N {
+				if len(st.destsOf(int(u))) > 0 {
+					c.Fanout = append(c.Fanout, chipimage.Dest(st.sourceID(int(u))))
 				}
+				c.FanoutStart = append(c.FanoutStart, uint32(len(c.Fanout)))
 			}
 		}
-	})
-	rest := from(0, st.sourceID(g.N))
+	}
 	img.Inputs.Start = make([]uint32, 1, g.NIn+1)
-	for i := 0; i < g.NIn && errs[nr] == nil; i++ {
-		img.Inputs.Dest, errs[nr] = st.fanout(g.N+i, bs, rest, img.Inputs.Dest)
+	for i := 0; i < g.NIn; i++ {
+		if len(st.destsOf(g.N+i)) > 0 {
+			img.Inputs.Dest = append(img.Inputs.Dest, chipimage.Dest(st.sourceID(g.N+i)))
+		}
 		img.Inputs.Start = append(img.Inputs.Start, uint32(len(img.Inputs.Dest)))
 	}
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// fanout appends source s's fan-out entries: its destinations (core, axon) by
-// ascending physical core on a unicast target, or its key on a multicast one. rest
-// holds, per core, its axon map from the entry of the next source that sends there
-// on (see emitFanouts); fanout moves past s's entries.
-func (st *state) fanout(s int, bs []coreBuild, rest [][]chipimage.AxonSource, out []chipimage.Dest) ([]chipimage.Dest, error) {
-	d := st.destsOf(s)
-	if len(d) == 0 {
-		return out, nil
-	}
-	id := st.sourceID(s)
-	if st.g.multicast {
-		return append(out, chipimage.Dest(id)), nil
-	}
-	start := len(out)
-	for _, k := range d {
-		m := rest[k]
-		if len(m) == 0 || m[0].Source != id {
-			return out, fmt.Errorf("compile: internal error: core %d: no axon-map entry for source %d where its fan-out expects one", bs[k].c.Index, id)
-		}
-		out = append(out, chipimage.UnicastDest(int(st.pos[k]), m[0].Axon))
-		rest[k] = m[1:]
-	}
-	slices.Sort(out[start:]) // core << 32 | axon: by core
-	return out, nil
 }

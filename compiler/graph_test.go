@@ -74,3 +74,43 @@ func TestNarrowCoresSameImage(t *testing.T) {
 		}
 	}
 }
+
+// TestTransposeFanoutsBudgets compiles networks spanning several cores with the
+// fan-out transpose's blocks and rounds at their defaults and down to one source and
+// one entry, and wants the same bytes.
+func TestTransposeFanoutsBudgets(t *testing.T) {
+	tg, err := targets.Lookup("loihi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(e int64, g int, r int64) {
+		fanoutBlockEntries, fanoutBlockGroups, fanoutRoundEntries = e, g, r
+	}(fanoutBlockEntries, fanoutBlockGroups, fanoutRoundEntries)
+	for seed := uint64(1); seed <= 2; seed++ {
+		net := lsnntest.RandomNetwork(rand.New(rand.NewPCG(seed, 6)), 20, 3000, 5, 0.05, 6)
+		var want []byte
+		for _, b := range []struct {
+			entries int64
+			groups  int
+			round   int64
+		}{{1 << 17, 64, 1 << 24}, {1, 1, 1}, {500, 2, 3000}, {1 << 17, 1, 40}} {
+			fanoutBlockEntries, fanoutBlockGroups, fanoutRoundEntries = b.entries, b.groups, b.round
+			img, _, err := Compile(net, tg, Options{Seed: seed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(img.Cores) < 3 {
+				t.Fatalf("%d cores: the test needs several", len(img.Cores))
+			}
+			got, err := img.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want == nil {
+				want = got
+			} else if !bytes.Equal(got, want) {
+				t.Errorf("seed %d, budgets %+v: the image differs from the default budgets'", seed, b)
+			}
+		}
+	}
+}
