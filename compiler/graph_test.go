@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/snnc/snnc/lsnn"
 	"github.com/snnc/snnc/lsnn/lsnntest"
 	"github.com/snnc/snnc/quant"
 	"github.com/snnc/snnc/targets"
@@ -50,24 +51,10 @@ func TestNarrowCoresSameImage(t *testing.T) {
 	}
 	for seed := uint64(1); seed <= 2; seed++ {
 		net := lsnntest.RandomNetwork(rand.New(rand.NewPCG(seed, 5)), 20, 3000, 5, 0.05, 6)
-		encode := func() []byte {
-			img, _, err := Compile(net, tg, Options{Seed: seed})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(img.Cores) < 3 {
-				t.Fatalf("%d cores: the test needs several", len(img.Cores))
-			}
-			b, err := img.MarshalBinary()
-			if err != nil {
-				t.Fatal(err)
-			}
-			return b
-		}
-		narrow := encode()
+		narrow := compileSeveral(t, net, tg, seed)
 		defer func(m int) { narrowCoresMax = m }(narrowCoresMax)
 		narrowCoresMax = 0
-		wide := encode()
+		wide := compileSeveral(t, net, tg, seed)
 		narrowCoresMax = 1 << 16
 		if !bytes.Equal(narrow, wide) {
 			t.Errorf("seed %d: images differ between the 16-bit and the 32-bit unit-to-core map", seed)
@@ -95,17 +82,7 @@ func TestTransposeFanoutsBudgets(t *testing.T) {
 			round   int64
 		}{{1 << 17, 64, 1 << 24}, {1, 1, 1}, {500, 2, 3000}, {1 << 17, 1, 40}} {
 			fanoutBlockEntries, fanoutBlockGroups, fanoutRoundEntries = b.entries, b.groups, b.round
-			img, _, err := Compile(net, tg, Options{Seed: seed})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(img.Cores) < 3 {
-				t.Fatalf("%d cores: the test needs several", len(img.Cores))
-			}
-			got, err := img.MarshalBinary()
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := compileSeveral(t, net, tg, seed)
 			if want == nil {
 				want = got
 			} else if !bytes.Equal(got, want) {
@@ -113,4 +90,22 @@ func TestTransposeFanoutsBudgets(t *testing.T) {
 			}
 		}
 	}
+}
+
+// compileSeveral compiles a network that must span several cores and returns the
+// image's bytes.
+func compileSeveral(t *testing.T, net *lsnn.Network, tg *targets.Target, seed uint64) []byte {
+	t.Helper()
+	img, _, err := Compile(net, tg, Options{Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(img.Cores) < 3 {
+		t.Fatalf("%d cores: the test needs several", len(img.Cores))
+	}
+	b, err := img.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
