@@ -2,6 +2,7 @@ package quant
 
 import (
 	"math"
+	"math/bits"
 
 	"github.com/snnc/snnc/internal/parallel"
 	"github.com/snnc/snnc/targets"
@@ -368,7 +369,19 @@ func (n *Network) Validate() error {
 		}
 	}
 	mlo, mhi := targets.SignedRange(a.MantissaBits)
-	sums := make([]int64, N)
+	// The exact sums read a random unit's sum at every synapse: seconds at 10^8
+	// synapses. A weight's magnitude is at most 2^(MantissaBits-1+e) for the largest
+	// exponent e, so they can reach maxSlotSum only when that times the number of
+	// synapses can; otherwise the sums are skipped and nothing changes.
+	eMax := 0
+	for _, g := range n.Groups {
+		eMax = max(eMax, g.Exponent)
+	}
+	mayReach := func(synapses int) bool { return a.MantissaBits-1+eMax+bits.Len(uint(synapses)) > 62 }
+	var sums []int64 // nil: not needed
+	if mayReach(len(n.In.Col) + len(n.Rec.Col)) {
+		sums = make([]int64, N)
+	}
 	checkMatrix := func(name string, m *Matrix, rows, cols, minDelay int, delays, noDiag bool, group int, sums []int64) {
 		if m.Rows != rows || m.Cols != cols {
 			p.add("%s: shape %dx%d, want %dx%d", name, m.Rows, m.Cols, rows, cols)
@@ -397,7 +410,7 @@ func (n *Network) Validate() error {
 		W := parallel.Workers(0)
 		part := make([][]int64, W)
 		parallel.For(len(probs), W, func(w, b int) {
-			if part[w] == nil {
+			if sums != nil && part[w] == nil {
 				part[w] = make([]int64, len(sums))
 			}
 			ps, p := part[w], &probs[b]
@@ -429,11 +442,13 @@ func (n *Network) Validate() error {
 							p.add("%s[%d,%d]: delay %d out of %d..%d", name, i, j, d, minDelay, a.MaxDelay)
 						}
 					}
-					w := n.Weight(m, i, k)
-					if w < 0 {
-						w = -w
+					if ps != nil {
+						w := n.Weight(m, i, k)
+						if w < 0 {
+							w = -w
+						}
+						ps[j] = min(ps[j]+w, maxSlotSum)
 					}
-					ps[j] = min(ps[j]+w, maxSlotSum)
 				}
 			}
 		})
@@ -469,7 +484,10 @@ func (n *Network) Validate() error {
 	}
 	r := n.Readout
 	nOut := r.W.Cols
-	osums := make([]int64, max(nOut, 0))
+	var osums []int64
+	if mayReach(len(r.W.Col)) {
+		osums = make([]int64, max(nOut, 0))
+	}
 	checkMatrix("w_out", &r.W, N, nOut, 0, false, false, outG, osums)
 	for k, s := range osums {
 		if s >= maxSlotSum {

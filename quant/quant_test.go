@@ -544,3 +544,35 @@ func TestValidateOrderIndependentOfWorkers(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateSlotSums makes the weights into some neurons sum past 2^62, which the
+// exact per-neuron sums must catch; with ordinary exponents Validate skips those sums
+// (no sum can reach the bound) and the network stays valid.
+func TestValidateSlotSums(t *testing.T) {
+	good, _, err := Quantize(randomNet(rand.New(rand.NewPCG(7, 8)), 4, 300, 2, 0.05, 5), lookup(t, "loihi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	n := good.Clone()
+	_, mhi := targets.SignedRange(n.Arith.MantissaBits)
+	for g := range n.Groups {
+		n.Groups[g].Exponent = 63 - n.Arith.MantissaBits // one synapse nearly 2^62
+	}
+	for k := range n.Rec.Mantissa {
+		n.Rec.Mantissa[k] = int32(mhi)
+	}
+	var ve *ValidationError
+	if err := n.Validate(); !errors.As(err, &ve) {
+		t.Fatalf("Validate = %v, want a *ValidationError", err)
+	}
+	found := false
+	for _, p := range ve.Problems {
+		found = found || strings.Contains(p, "the sum of |weights| into it reaches 2^62")
+	}
+	if !found {
+		t.Errorf("no neuron's sum reported among %d problems: %q", len(ve.Problems), ve.Problems[:min(5, len(ve.Problems))])
+	}
+}
