@@ -53,9 +53,10 @@ func setExp(x *[3]uint64, e int) { x[(e+64)/64] |= 1 << ((e + 64) % 64) }
 // exponent) its readout list, each split into entries of at most
 // max_synapses_per_axon synapses chained by the More flag.
 //
-// Workers own contiguous ranges of cores and write only those; the fan-out tables
-// and the input map then read each (source, core) pair's axon back from the axon
-// maps (transposeFanouts).
+// Workers own contiguous ranges of cores and write only those. The fan-out tables
+// and the input map then come from the axon maps: on a unicast target each map
+// entry (source, axon) of core k is the source's entry (k, axon) (transposeFanouts);
+// on a multicast target each source that sends has one entry, its key.
 func emitPass(st *state) error {
 	g, t, p, net := st.g, st.t, st.part, st.net
 	K := p.cores

@@ -41,8 +41,9 @@ type compileCmd struct {
 
 func (c *compileCmd) Run(e *env) error {
 	names := map[string]compiler.PassInfo{}
-	for _, p := range compiler.Passes() {
-		names[p.Name] = p
+	index := map[string]int{} // a pass's place in the order, for the progress bar
+	for i, p := range compiler.Passes() {
+		names[p.Name], index[p.Name] = p, i
 	}
 	list := func() string {
 		var s []string
@@ -140,10 +141,6 @@ func (c *compileCmd) Run(e *env) error {
 	// Passes take very different times: show which runs and the time elapsed,
 	// not a rate or a time left.
 	bar := newBarWith(e, int64(len(names)), "compile", progressbar.OptionSetPredictTime(false))
-	index := map[string]int{}
-	for i, p := range compiler.Passes() {
-		index[p.Name] = i
-	}
 	opt.Progress = func(what string) { // "PASS" or "PASS: check"
 		pass, _, _ := strings.Cut(what, ":")
 		bar.Set(index[pass])
