@@ -20,7 +20,8 @@ type trainCmd struct {
 	Connectivity float64 `default:"0.12" help:"Fraction of possible connections kept active by DEEP R."`
 	Batch        int     `default:"0" help:"Samples per iteration (default 64; with --resume, the checkpoint's unless given)."`
 	Iters        int     `default:"1000" help:"Train until this many iterations are done (a resumed run continues to it)." placeholder:"N"`
-	LR           float64 `default:"0" help:"Adam learning rate, decayed x0.8 every 2,500 iterations (default 0.01; with --resume, the checkpoint's unless given)."`
+	LR           float64 `default:"0" help:"Adam learning rate, decayed x0.8 every --lr-decay-every iterations (default 0.01; with --resume, the checkpoint's unless given)."`
+	DecayEvery   int     `name:"lr-decay-every" default:"0" help:"Iterations between learning-rate decays (default 2,500; with --resume, the checkpoint's unless given)." placeholder:"N"`
 	Seed         uint64  `default:"1" help:"Seed of the initial network, the data order and the rewiring."`
 	Output       string  `short:"o" required:"" help:"Where to write the trained model.bin." placeholder:"FILE"`
 	Resume       string  `help:"Continue the run saved in this checkpoint; network and training settings come from it." placeholder:"CKPT" type:"existingfile"`
@@ -46,7 +47,7 @@ type trainReport struct {
 
 func (c *trainCmd) config(task tasks.Task) train.Config {
 	cfg := train.Config{Task: task.Name(), Connectivity: c.Connectivity, Batch: max(c.Batch, 0), LR: c.LR,
-		Seed: c.Seed, ExcitatoryFraction: 0.75}
+		DecayEvery: c.DecayEvery, Seed: c.Seed, ExcitatoryFraction: 0.75}
 	if cfg.Batch == 0 {
 		cfg.Batch = 64
 	}
@@ -67,8 +68,8 @@ func (c *trainCmd) config(task tasks.Task) train.Config {
 }
 
 func (c *trainCmd) Run(e *env) error {
-	if c.Iters <= 0 || c.Every <= 0 || c.Batch < 0 || c.LR < 0 {
-		return usageError{fmt.Errorf("train: --iters and --checkpoint-every must be positive, --batch and --lr not negative")}
+	if c.Iters <= 0 || c.Every <= 0 || c.Batch < 0 || c.LR < 0 || c.DecayEvery < 0 {
+		return usageError{fmt.Errorf("train: --iters and --checkpoint-every must be positive, --batch, --lr and --lr-decay-every not negative")}
 	}
 	task, err := c.make()
 	if err != nil {
@@ -91,11 +92,15 @@ func (c *trainCmd) Run(e *env) error {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "resuming %s at iteration %d\n", c.Resume, tr.Iter)
-		// An explicit --lr or --batch changes the rest of the run, on purpose: the
+		// An explicit --lr, --lr-decay-every or --batch changes the rest of the run, on purpose: the
 		// checkpoint records the new values, and the run is then reproducible from it.
 		if c.LR > 0 && c.LR != tr.Cfg.LR {
 			fmt.Fprintf(e.stderr, "learning rate %g -> %g from iteration %d on\n", tr.Cfg.LR, c.LR, tr.Iter)
 			tr.Cfg.LR = c.LR
+		}
+		if c.DecayEvery > 0 && c.DecayEvery != tr.Cfg.DecayEvery {
+			fmt.Fprintf(e.stderr, "learning-rate decay every %d -> %d iterations from iteration %d on\n", tr.Cfg.DecayEvery, c.DecayEvery, tr.Iter)
+			tr.Cfg.DecayEvery = c.DecayEvery
 		}
 		if c.Batch > 0 && c.Batch != tr.Cfg.Batch {
 			fmt.Fprintf(e.stderr, "batch %d -> %d from iteration %d on\n", tr.Cfg.Batch, c.Batch, tr.Iter)
