@@ -106,19 +106,13 @@ func backward(net *lsnn.Network, c *consts, tp *tape, gy, reg []float64, g *grad
 				sPrev[j] = tp.sval1(t-1, n)
 			}
 		}
-		psi := tp.psi[t*N : (t+1)*N]
-		A := tp.a[t*N : (t+1)*N]
-		var Anext, vprev []float64
-		if t+1 < T {
-			Anext = tp.a[(t+1)*N : (t+2)*N]
-		}
-		if t > 0 {
-			vprev = tp.v[(t-1)*N : t*N]
-		}
+		// Neurons near threshold (psi[t] != 0) come in increasing order; n walks them.
+		n, nEnd := int(tp.nearStart[t]), int(tp.nearStart[t+1])
 		for j := 0; j < N; j++ {
-			gs := 0.0
-			if p := psi[j]; p != 0 {
-				gs = reg[j]
+			gA := -gv[j] * sPrev[j]
+			gvPrev := c.alpha[j] * gv[j]
+			if n < nEnd && int(tp.near[n]) == j {
+				gs := reg[j]
 				if etaLive {
 					for k := outRS[j]; k < outRS[j+1]; k++ {
 						gs += ok * outW[k] * eta[outCol[k]]
@@ -128,20 +122,15 @@ func backward(net *lsnn.Network, c *consts, tp *tape, gy, reg []float64, g *grad
 					gs += recW[k] * gIt[rel[k]]
 				}
 				gs += (1 - c.rho[j]) * gbNext[j]
-				if Anext != nil {
-					gs -= Anext[j] * gvNext[j]
+				if t+1 < T {
+					gs -= tp.anext[n] * gvNext[j]
 				}
-			}
-			aj := A[j]
-			gA := -gv[j] * sPrev[j]
-			gvPrev := c.alpha[j] * gv[j]
-			if gs != 0 {
-				vp := 0.0
-				if vprev != nil {
-					vp = vprev[j]
+				if gs != 0 {
+					p, aj := tp.psi[n], tp.a[n]
+					gA -= gs * p * tp.vprev[n] / (aj * aj)
+					gvPrev += gs * p / aj
 				}
-				gA -= gs * psi[j] * vp / (aj * aj)
-				gvPrev += gs * psi[j] / aj
+				n++
 			}
 			gbNext[j] = c.rho[j]*gbNext[j] + c.beta[j]*gA
 			gvNext[j] = gv[j]
