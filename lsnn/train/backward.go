@@ -74,7 +74,11 @@ func backward(net *lsnn.Network, c *consts, tp *tape, gy, reg []float64, g *grad
 	}
 	sc.gv, sc.gvNext, sc.gbNext = grow(sc.gv, N), grow(sc.gvNext, N), grow(sc.gbNext, N)
 	sc.sPrev, sc.eta = grow(sc.sPrev, N), grow(sc.eta, nOut)
-	gI, gv, gvNext, gbNext, sPrev, eta := sc.gI, sc.gv, sc.gvNext, sc.gbNext, sc.sPrev, sc.eta
+	gI, eta := sc.gI, sc.eta
+	// Per-neuron slices cut to N, so that the compiler drops their bounds checks in
+	// the loops over neurons.
+	gv, gvNext, gbNext, sPrev, reg := sc.gv[:N], sc.gvNext[:N], sc.gbNext[:N], sc.sPrev[:N], reg[:N]
+	alpha, rho, beta, decay := c.alpha[:N], c.rho[:N], c.beta[:N], c.decay[:N]
 	ok := 1 - c.kappa
 	inRS, recRS, outRS := net.In.RowStart, net.Rec.RowStart, net.Out.RowStart
 	recW := net.Rec.Weight
@@ -82,6 +86,7 @@ func backward(net *lsnn.Network, c *consts, tp *tape, gy, reg []float64, g *grad
 
 	for t := T - 1; t >= 0; t-- {
 		gIt := gI[t*N:]
+		gInow := gIt[:N]
 		etaLive := false
 		for k := 0; k < nOut; k++ {
 			gyk := gy[t*nOut+k]
@@ -91,8 +96,8 @@ func backward(net *lsnn.Network, c *consts, tp *tape, gy, reg []float64, g *grad
 				etaLive = true
 			}
 		}
-		for j := 0; j < N; j++ {
-			gIt[j] = c.decay[j] * gv[j]
+		for j, gvj := range gv {
+			gInow[j] = decay[j] * gvj
 		}
 		for _, i := range tp.inputs(t) {
 			for k := inRS[i]; k < inRS[i+1]; k++ {
@@ -108,9 +113,9 @@ func backward(net *lsnn.Network, c *consts, tp *tape, gy, reg []float64, g *grad
 		}
 		// Neurons near threshold (psi[t] != 0) come in increasing order; n walks them.
 		n, nEnd := int(tp.nearStart[t]), int(tp.nearStart[t+1])
-		for j := 0; j < N; j++ {
-			gA := -gv[j] * sPrev[j]
-			gvPrev := c.alpha[j] * gv[j]
+		for j, gvj := range gv {
+			gA := -gvj * sPrev[j]
+			gvPrev := alpha[j] * gvj
 			if n < nEnd && int(tp.near[n]) == j {
 				gs := reg[j]
 				if etaLive {
@@ -121,7 +126,7 @@ func backward(net *lsnn.Network, c *consts, tp *tape, gy, reg []float64, g *grad
 				for k := recRS[j]; k < recRS[j+1]; k++ {
 					gs += recW[k] * gIt[rel[k]]
 				}
-				gs += (1 - c.rho[j]) * gbNext[j]
+				gs += (1 - rho[j]) * gbNext[j]
 				if t+1 < T {
 					gs -= tp.anext[n] * gvNext[j]
 				}
@@ -132,8 +137,8 @@ func backward(net *lsnn.Network, c *consts, tp *tape, gy, reg []float64, g *grad
 				}
 				n++
 			}
-			gbNext[j] = c.rho[j]*gbNext[j] + c.beta[j]*gA
-			gvNext[j] = gv[j]
+			gbNext[j] = rho[j]*gbNext[j] + beta[j]*gA
+			gvNext[j] = gvj
 			gv[j] = gvPrev
 		}
 		for n, i := range tp.spikes(t) {

@@ -106,18 +106,21 @@ func (tp *tape) recordSpiking(st *lsnn.State, x lsnn.Raster, c *consts, last []i
 	for j := range last {
 		last[j] = math.MinInt32
 	}
+	// Cut to N so that the loop over neurons has no bounds checks; Step writes
+	// st.A in place.
+	vprev, thr, nref, last := tp.v[:N], st.A[:N], c.nref[:N], last[:N]
 	for t := 0; t < x.T; t++ {
 		tp.in = x.Active(t, tp.in)
 		tp.inStart = append(tp.inStart, int32(len(tp.in)))
 		st.Step(tp.inputs(t))
 		copy(tp.y[t*nOut:], st.Y)
-		for j, vp := range tp.v {
-			if d := t - last[j]; d >= 1 && float64(d) <= c.nref[j] {
+		for j, vp := range vprev {
+			if d := t - last[j]; d >= 1 && float64(d) <= nref[j] {
 				continue
 			}
 			// gamma * max(0, 1 - |v - A| / A), with A > 0; most neurons are far from
 			// threshold, so the division is skipped for them.
-			A := st.A[j]
+			A := thr[j]
 			d := vp - A
 			if d < 0 {
 				d = -d
