@@ -188,7 +188,7 @@ func (st *State) Step(active []int32) {
 			st.acc[off[in.Delay[k]]+int(in.Col[k])] += in.Weight[k]
 		}
 	}
-	slot := st.acc[off[0] : off[0]+N]
+	slot := st.acc[off[0]:][:N]
 	st.Fired = st.Fired[:0]
 	V, B, A, I, refr, spiked := st.V[:N], st.B[:N], st.A[:N], st.I[:N], st.refr[:N], st.spiked[:N]
 	alpha, decay, rho, b0, beta, nref := s.alpha[:N], s.decay[:N], s.rho[:N], s.b0[:N], s.beta[:N], s.nref[:N]
