@@ -92,8 +92,9 @@ func (c *trainCmd) Run(e *env) error {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "resuming %s at iteration %d\n", c.Resume, tr.Iter)
-		// An explicit --lr, --lr-decay-every or --batch changes the rest of the run, on purpose: the
-		// checkpoint records the new values, and the run is then reproducible from it.
+		// An explicit --lr, --lr-decay-every or --batch changes the rest of the run, on
+		// purpose: the checkpoint records the new values, and the run is then
+		// reproducible from it.
 		if c.LR > 0 && c.LR != tr.Cfg.LR {
 			fmt.Fprintf(e.stderr, "learning rate %g -> %g from iteration %d on\n", tr.Cfg.LR, c.LR, tr.Iter)
 			tr.Cfg.LR = c.LR

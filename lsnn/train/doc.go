@@ -25,8 +25,9 @@
 // over the sparse rows of W_rec, and accumulates weight gradients only at spike
 // events. The tape of the forward pass keeps v and A only for the (step, neuron)
 // pairs whose pseudo-derivative is nonzero, about 4% of them in the trained sMNIST
-// network, so the backward pass reads it from cache. A batch is spread over all cores; per-sample gradients are summed in sample
-// order so that results do not depend on the number of cores.
+// network, so the backward pass reads it from cache. A batch is spread over all
+// cores; per-sample gradients are summed in sample order so that results do not
+// depend on the number of cores.
 //
 // # Determinism
 //
