@@ -125,7 +125,10 @@ func (tp *tape) recordSpiking(st *lsnn.State, x lsnn.Raster, c *consts, last []i
 			if d < 0 {
 				d = -d
 			}
-			if psi := c.gamma * (1 - d/A); d < A && psi != 0 {
+			if d >= A {
+				continue
+			}
+			if psi := c.gamma * (1 - d/A); psi != 0 { // zero only when gamma is
 				tp.addNear(j, psi, vp, A)
 			}
 		}
